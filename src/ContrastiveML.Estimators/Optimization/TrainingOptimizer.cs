@@ -1,0 +1,111 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ContrastiveML.Optimization;
+
+/// <summary>
+/// One optimizer behind one interface, whatever its kind: TorchSharp's SGD or AdamW, or this library's LARS.
+/// The learning rate is settable between steps so a schedule (<see cref="WarmupCosineSchedule"/>) can drive it.
+/// </summary>
+public sealed class TrainingOptimizer : IDisposable
+{
+    private readonly optim.Optimizer? _torch;
+    private readonly Lars? _lars;
+    private double _learningRate;
+
+    private TrainingOptimizer(OptimizerKind kind, double learningRate, optim.Optimizer? torchOptimizer, Lars? lars)
+    {
+        Kind = kind;
+        _learningRate = learningRate;
+        _torch = torchOptimizer;
+        _lars = lars;
+    }
+
+    /// <summary>
+    /// Creates an optimizer over <paramref name="parameters"/>.
+    /// </summary>
+    /// <param name="kind">Which optimizer.</param>
+    /// <param name="parameters">The parameters to train (read once, here).</param>
+    /// <param name="learningRate">Initial learning rate, ≥ 0.</param>
+    /// <param name="weightDecay">
+    /// Weight decay, ≥ 0: L2 added to the gradient of every parameter for SGD, decoupled decay of every
+    /// parameter for AdamW, and for LARS decay of weight tensors only (not of 1-D parameters such as biases).
+    /// </param>
+    /// <param name="momentum">Momentum in [0, 1): heavy-ball momentum for SGD and LARS; Adam's β1 for AdamW (β2 stays 0.999).</param>
+    /// <param name="trustCoefficient">LARS's η in (0, +inf); 0.001 as in You et al. and SimCLR. Ignored by the other kinds.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A rate is out of range, or the kind is unknown.</exception>
+    /// <exception cref="ArgumentException">There are no parameters.</exception>
+    public static TrainingOptimizer Create(OptimizerKind kind, IEnumerable<Parameter> parameters, double learningRate, double weightDecay, double momentum = 0.9, double trustCoefficient = 0.001)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        CheckLearningRate(learningRate);
+        if (!(weightDecay >= 0 && double.IsFinite(weightDecay)))
+            throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, $"The weight decay must be in [0, +inf); found {weightDecay}.");
+        if (!(momentum >= 0 && momentum < 1))
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"The momentum must be in [0, 1); found {momentum}.");
+        if (!(trustCoefficient > 0 && double.IsFinite(trustCoefficient)))
+            throw new ArgumentOutOfRangeException(nameof(trustCoefficient), trustCoefficient, $"The LARS trust coefficient must be in (0, +inf); found {trustCoefficient}.");
+        var list = parameters.ToList();
+        if (list.Count == 0)
+            throw new ArgumentException("There are no parameters to optimize.", nameof(parameters));
+
+        return kind switch
+        {
+            OptimizerKind.Sgd => new TrainingOptimizer(kind, learningRate, optim.SGD(list, learningRate, momentum: momentum, weight_decay: weightDecay), null),
+            OptimizerKind.AdamW => new TrainingOptimizer(kind, learningRate, optim.AdamW(list, lr: learningRate, beta1: momentum, weight_decay: weightDecay), null),
+            OptimizerKind.Lars => new TrainingOptimizer(kind, learningRate, null, new Lars(list, learningRate, weightDecay, momentum, trustCoefficient)),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimizer kind."),
+        };
+    }
+
+    /// <summary>The kind this optimizer was created as.</summary>
+    public OptimizerKind Kind { get; }
+
+    /// <summary>The learning rate of the next steps; setting it applies to every parameter group.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            CheckLearningRate(value);
+            _learningRate = value;
+            if (_lars is not null) _lars.LearningRate = value;
+            if (_torch is not null)
+                foreach (var group in _torch.ParamGroups)
+                    group.LearningRate = value;
+        }
+    }
+
+    /// <summary>Sets the gradients of all parameters to zero; call before each backward pass.</summary>
+    public void ZeroGrad()
+    {
+        if (_lars is not null) _lars.ZeroGrad();
+        else _torch!.zero_grad();
+    }
+
+    /// <summary>Updates the parameters from their current gradients.</summary>
+    public void Step()
+    {
+        if (_lars is not null)
+        {
+            _lars.Step();
+            return;
+        }
+        // Without a closure the managed optimizers return null; dispose anything they do return.
+        _torch!.step()?.Dispose();
+    }
+
+    /// <summary>Releases the optimizer state (momentum and moment buffers).</summary>
+    public void Dispose()
+    {
+        _torch?.Dispose();
+        _lars?.Dispose();
+    }
+
+    private static void CheckLearningRate(double value)
+    {
+        if (!(value >= 0 && double.IsFinite(value)))
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), value, $"The learning rate must be in [0, +inf); found {value}.");
+    }
+}

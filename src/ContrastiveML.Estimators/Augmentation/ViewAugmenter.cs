@@ -27,8 +27,9 @@ namespace ContrastiveML.Augmentation;
 /// <item><b>Colour jitter</b> with probability <see cref="SimClrAugmentationOptions.ColorJitterProbability"/>
 /// per sample, factors drawn per sample: brightness (x·f), contrast (blend with the image's mean gray level)
 /// and, for 3 channels only, saturation (blend with the image's grayscale) and hue. Hue is a rotation of the
-/// chroma (I, Q) plane of the YIQ colour space by 2π·h, which keeps the luma and costs one 3x3 matrix per
-/// sample; it is close to, not identical with, torchvision's HSV hue shift. Every one of these operations is
+/// chroma (I, Q) plane of the YIQ colour space by 2π·h, turned so that positive h moves red towards yellow
+/// and green as an HSV hue shift does; it keeps the luma and costs one 3x3 matrix per sample, and it is close
+/// to, not identical with, torchvision's HSV hue shift (which keeps HSV value and saturation instead). Every one of these operations is
 /// an affine map of the pixel vector, so the jitter runs as K "slots" (K = 2 for one channel, 4 for three):
 /// each sample has its own random permutation of the operations (argsort of uniform keys) and slot k applies,
 /// per sample, the matrix of the operation that sample has in position k — one batched matrix product per
@@ -274,7 +275,7 @@ public sealed class ViewAugmenter
     }
 
     /// <summary>
-    /// Hue rotation by angle a in YIQ: M(a) = T⁻¹ R(a) T with R rotating the (I, Q) plane, written as
+    /// Hue rotation by angle a in YIQ: M(a) = T⁻¹ R(a) T with R rotating the (I, Q) plane by −a, written as
     /// M0 + cos(a)·Mc + sin(a)·Ms so that a batch of angles needs only broadcasting.
     /// </summary>
     private static (Tensor M0, Tensor Mc, Tensor Ms) YiqRotationParts(ScalarType dtype, Device device)
@@ -288,7 +289,9 @@ public sealed class ViewAugmenter
         var fromYiq = Invert3(toYiq);
         double[,] keepY = { { 1, 0, 0 }, { 0, 0, 0 }, { 0, 0, 0 } };
         double[,] cosPart = { { 0, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
-        double[,] sinPart = { { 0, 0, 0 }, { 0, 0, -1 }, { 0, 1, 0 } };
+        // Rotating (I, Q) clockwise for a positive angle moves red towards yellow and green, the direction of
+        // torchvision's positive HSV hue shift (with the anticlockwise rotation red would turn magenta, then blue).
+        double[,] sinPart = { { 0, 0, 0 }, { 0, 0, 1 }, { 0, -1, 0 } };
         Tensor Conj(double[,] r) => tensor(Multiply(fromYiq, Multiply(r, toYiq)), dtype: dtype, device: device).unsqueeze(0);
         return (Conj(keepY), Conj(cosPart), Conj(sinPart));
     }

@@ -291,6 +291,15 @@ public class ViewAugmenterTests
     }
 
     [Fact]
+    public void EmptyBatchGivesAnEmptyView()
+    {
+        using var scope = NewDisposeScope();
+        var augmenter = new ViewAugmenter(new SimClrAugmentationOptions(), new ImageShape(3, 8, 8));
+        using var g = new Generator(1);
+        Assert.Equal(new long[] { 0, 3, 8, 8 }, augmenter.MakeView(zeros(0, 3, 8, 8), g).shape);
+    }
+
+    [Fact]
     public void RejectsMismatchedInputAndUnsupportedChannelCounts()
     {
         using var scope = NewDisposeScope();

@@ -113,6 +113,8 @@ public sealed class ViewAugmenter
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(generator);
         CheckInput(images);
+        // An empty batch has nothing to draw for (and a convolution with zero groups is an error).
+        if (images.shape[0] == 0) return images.clone();
 
         // Every intermediate below is disposed with the scope; only the result is moved out.
         using var scope = NewDisposeScope();

@@ -69,4 +69,18 @@ public class EncoderTests
         Assert.False(before.allclose(after));
         Assert.False(encoder.training);
     }
+
+    [Fact]
+    public void BenchmarkReportsAPositiveRateAndKeepsWeightsAndMode()
+    {
+        using var encoder = new CompactCnnEncoder(new ImageShape(1, 8, 8), width: 2);
+        encoder.eval();
+        var weight = encoder.parameters().First().clone();
+
+        var rate = EncoderBenchmark.ForwardBackwardImagesPerSecond(encoder, batchSize: 4, steps: 2);
+
+        Assert.True(rate > 0 && double.IsFinite(rate), $"rate {rate}");
+        Assert.False(encoder.training);
+        Assert.True(weight.eq(encoder.parameters().First()).all().item<bool>());
+    }
 }

@@ -4,7 +4,7 @@ namespace ContrastiveML.Encoders;
 public enum EncoderKind
 {
     /// <summary>
-    /// A four-convolution CNN (<see cref="CompactCnnEncoder"/>) sized to pretrain usefully on a few CPU cores,
+    /// A four-convolution CNN pooled early (<see cref="CompactCnnEncoder"/>), sized to pretrain usefully on a few CPU cores,
     /// e.g. on 28x28 Fashion-MNIST. Embedding width 4w (default w = 32: 128 features).
     /// </summary>
     CompactCnn,

@@ -13,7 +13,9 @@ namespace ContrastiveML.Onnx;
 /// The reference takes the raw pixel batch <c>[N, C*H*W]</c>, exactly what the ONNX model receives, and returns
 /// <c>[N, D]</c>. A typical reference normalizes with TorchSharp and calls the encoder in eval mode:
 /// <c>raw =&gt; encoder.forward(normalization.Apply(raw, c, h, w))</c>. The reference runs without gradient
-/// inside a dispose scope; putting the module in eval mode is the caller's part.
+/// inside a dispose scope; putting the module in eval mode is the caller's part. The raw batch is a CPU tensor;
+/// a reference for a module on another device moves it there (<c>raw.to(device)</c>). ONNX Runtime runs on the
+/// CPU with one thread, which keeps the check deterministic.
 /// </remarks>
 public static class OnnxParity
 {

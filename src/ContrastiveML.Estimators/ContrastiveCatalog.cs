@@ -1,0 +1,45 @@
+using ContrastiveML.Encoders;
+using Microsoft.ML;
+
+namespace ContrastiveML;
+
+/// <summary>
+/// Contrastive pretraining estimators on <c>mlContext.Transforms</c>. Each method has a simple overload for the
+/// common case and an overload taking its options class for everything else.
+/// </summary>
+public static class ContrastiveCatalog
+{
+    /// <summary>
+    /// SimCLR: pretrains an encoder on the images of <paramref name="inputColumnName"/> (no labels needed) and writes its
+    /// embedding to <paramref name="outputColumnName"/>.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="outputColumnName">Output: a known-size float vector, the encoder's pooled features.</param>
+    /// <param name="inputColumnName">Input: a known-size float vector of C*H*W pixels (0..255, CHW) or an image column.</param>
+    /// <param name="imageShape">Channels, height and width of one image.</param>
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Images per batch.</param>
+    public static SimClrEstimator SimClr(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
+                                         ImageShape imageShape, EncoderKind encoder = EncoderKind.CompactCnn, int epochs = 10, int batchSize = 256)
+    {
+        return catalog.SimClr(new SimClrOptions
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            ImageShape = imageShape,
+            Encoder = encoder,
+            Epochs = epochs,
+            BatchSize = batchSize,
+        });
+    }
+
+    /// <summary>SimCLR with every option (see <see cref="SimClrOptions"/>).</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">The options.</param>
+    public static SimClrEstimator SimClr(this TransformsCatalog catalog, SimClrOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new SimClrEstimator(MLNetInterop.GetEnvironment(catalog), options);
+    }
+}

@@ -1,0 +1,173 @@
+using ContrastiveML.Data;
+using ContrastiveML.Encoders;
+using ContrastiveML.Onnx;
+using ContrastiveML.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ContrastiveML;
+
+/// <summary>
+/// The shared Fit of every contrastive pretraining estimator: validates the schema, streams the data into batches,
+/// trains the method's encoder with TorchSharp (CUDA when available, CPU otherwise), exports the encoder to ONNX,
+/// checks ONNX Runtime against TorchSharp on a probe batch, and returns a transformer made of stock ML.NET parts.
+/// </summary>
+/// <typeparam name="TOptions">The method's options.</typeparam>
+public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<ContrastiveEncoderTransformer>
+    where TOptions : ContrastiveEncoderOptions
+{
+    private const int ProbeBatchSize = 16;
+    private readonly IHostEnvironment _env;
+    private readonly MLContext? _mlContext;
+
+    private protected ContrastiveEncoderEstimator(IHostEnvironment env, TOptions options, string methodName)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _env = env;
+        _mlContext = env as MLContext;
+        Options = options;
+        MethodName = methodName;
+    }
+
+    /// <summary>The options this estimator trains with.</summary>
+    private protected TOptions Options { get; }
+
+    /// <summary>The method's display name, e.g. "SimCLR".</summary>
+    private protected string MethodName { get; }
+
+    /// <summary>Creates the method (encoder, heads, augmentation, loss) for one Fit.</summary>
+    private protected abstract IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed);
+
+    /// <summary>
+    /// The input schema plus the output column: a known-size float vector (its size, the embedding dimension,
+    /// is fixed when the encoder is built). Throws, naming the column, when the input column is missing or of the wrong type.
+    /// </summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        PixelInput.Resolve(inputSchema, Options.InputColumnName, Options.ImageShape!, nameof(inputSchema));
+        IEnumerable<SchemaShape.Column> columns = inputSchema
+            .Where(c => c.Name != Options.OutputColumnName)
+            .Append(MLNetInterop.KnownSizeSingleVector(Options.OutputColumnName));
+        return new SchemaShape(columns);
+    }
+
+    /// <summary>Pretrains the encoder on <paramref name="input"/> and returns the embedding transformer.</summary>
+    public ContrastiveEncoderTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ImageShape shape = Options.ImageShape!;
+        PixelInput pixelInput = PixelInput.Resolve(input.Schema, Options.InputColumnName, shape, nameof(input));
+
+        IHost host = _env.Register(MethodName);
+        using IChannel channel = host.Start("Fit");
+        void Log(string message) => channel.Info(MessageSensitivity.None, message);
+        void CheckCanceled()
+        {
+            Options.CancellationToken.ThrowIfCancellationRequested();
+            if (MLNetInterop.IsCanceled(_env)) throw new OperationCanceledException($"{MethodName} Fit was canceled (MLContext.CancelExecution was called).");
+        }
+
+        int seed = Options.Seed ?? host.Rand.Next();
+        MLContext ml = _mlContext ?? new MLContext(seed);
+
+        // Image input: extract planar CHW pixels once, through the same stock transformer the saved model will use.
+        string pixelColumn = pixelInput.IsImage ? Options.OutputColumnName + ".Pixels" : Options.InputColumnName;
+        ITransformer? extractor = pixelInput.CreatePixelExtractor(ml, pixelColumn)?.Fit(input);
+        IDataView pixels = extractor?.Transform(input) ?? input;
+
+        PixelStatistics statistics = PixelStatistics.Scan(pixels, pixelColumn, shape, Options.PixelScale, CheckCanceled);
+        ValidateData(pixels, statistics);
+        int batchSize = (int)Math.Min(Options.BatchSize, statistics.RowCount);
+        if (batchSize < Options.BatchSize)
+        {
+            Log($"{MethodName}: the data has {statistics.RowCount} rows, fewer than BatchSize = {Options.BatchSize}; training with batches of {batchSize}.");
+        }
+
+        Device device = TrainingDeviceSelector.Select(Options.Device);
+        Log($"{MethodName}: training on {(device.type == DeviceType.CUDA ? "CUDA" : "CPU")} ({statistics.RowCount} images of {shape}, seed {seed}).");
+
+        manual_seed(seed);
+        ImageEncoder encoder = EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth);
+        using IContrastiveMethod method = CreateMethod(encoder, seed);
+        method.MoveTo(device);
+
+        var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize);
+        var trainer = new ContrastiveTrainer(Options, Log, CheckCanceled);
+        TrainingReport report = trainer.Train(method, reader, statistics, batchSize, device, seed, Options.Encoder.ToString());
+
+        CheckCanceled();
+        var normalization = new OnnxInputNormalization(Options.PixelScale, statistics.Mean, statistics.Std);
+        // ONNX graph inputs and outputs need distinct names: score a copy when the output replaces the input column.
+        string onnxInput = pixelColumn == Options.OutputColumnName ? Options.OutputColumnName + ".Input" : pixelColumn;
+        byte[] onnx = ExportAndVerify(encoder, normalization, reader, statistics, seed, onnxInput, out double parity);
+        Log($"{MethodName}: exported the encoder to ONNX ({onnx.Length} bytes); ONNX Runtime vs TorchSharp max |diff| = {parity:G3}.");
+        report = report with { OnnxParityMaxAbsDifference = parity };
+
+        ITransformer inner = BuildInner(ml, pixels, extractor, pixelColumn, onnxInput, onnx);
+        return new ContrastiveEncoderTransformer(inner, onnx, report, Options.InputColumnName, Options.OutputColumnName);
+    }
+
+    /// <summary>Method-specific checks of the data before training (e.g. labels for supervised methods).</summary>
+    private protected virtual void ValidateData(IDataView pixels, PixelStatistics statistics)
+    {
+    }
+
+    private byte[] ExportAndVerify(ImageEncoder encoder, OnnxInputNormalization normalization, PixelBatchReader reader,
+                                   PixelStatistics statistics, int seed, string onnxInput, out double maxAbsDifference)
+    {
+        ImageShape shape = Options.ImageShape!;
+        var metadata = new Dictionary<string, string>
+        {
+            ["contrastiveml.method"] = MethodName,
+            ["contrastiveml.encoder"] = Options.Encoder.ToString(),
+            ["contrastiveml.input_shape"] = $"{shape.Channels},{shape.Height},{shape.Width}",
+            ["contrastiveml.input_layout"] = "CHW",
+            ["contrastiveml.pixel_scale"] = Options.PixelScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["contrastiveml.embedding_dim"] = encoder.EmbeddingDim.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["contrastiveml.training_rows"] = statistics.RowCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["contrastiveml.version"] = typeof(ContrastiveEncoderEstimator<>).Assembly.GetName().Version?.ToString() ?? "unknown",
+        };
+        encoder.eval();
+        encoder.to(CPU); // export reads weights on the CPU; the parity reference runs there too
+        byte[] onnx = OnnxExporter.Export(encoder, shape.Channels, shape.Height, shape.Width, normalization, metadata,
+                                          inputName: onnxInput, outputName: Options.OutputColumnName);
+
+        PixelBatch probe = reader.ReadEpoch(Math.Min(ProbeBatchSize, (int)statistics.RowCount), new Random(seed), minimumLastBatch: 1).First();
+        maxAbsDifference = OnnxParity.Verify(onnx, probe.Pixels, probe.Count,
+            raw => encoder.forward(normalization.Apply(raw, shape.Channels, shape.Height, shape.Width)), Options.ParityTolerance);
+        return onnx;
+    }
+
+    private ITransformer BuildInner(MLContext ml, IDataView pixels, ITransformer? extractor, string pixelColumn, string onnxInput, byte[] onnx)
+    {
+        var parts = new List<ITransformer>();
+        if (extractor != null) parts.Add(extractor);
+        IDataView current = pixels;
+        var temporaries = new List<string>();
+        if (extractor != null) temporaries.Add(pixelColumn);
+        if (onnxInput != pixelColumn)
+        {
+            ITransformer copy = ml.Transforms.CopyColumns(onnxInput, pixelColumn).Fit(current);
+            current = copy.Transform(current);
+            parts.Add(copy);
+            temporaries.Add(onnxInput);
+        }
+        // The exported graph's input and output are named after the columns, as ApplyOnnxModel requires.
+        using var stream = new MemoryStream(onnx);
+        ITransformer scorer = ml.Transforms.ApplyOnnxModel(Options.OutputColumnName, onnxInput, stream).Fit(current);
+        current = scorer.Transform(current);
+        parts.Add(scorer);
+        if (temporaries.Count > 0)
+        {
+            ITransformer drop = ml.Transforms.DropColumns(temporaries.Distinct().Where(t => t != Options.OutputColumnName).ToArray()).Fit(current);
+            parts.Add(drop);
+        }
+        return new TransformerChain<ITransformer>(parts.ToArray());
+    }
+}

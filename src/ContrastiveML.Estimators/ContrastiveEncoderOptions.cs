@@ -1,0 +1,140 @@
+using ContrastiveML.Encoders;
+using ContrastiveML.Optimization;
+using ContrastiveML.Training;
+
+namespace ContrastiveML;
+
+/// <summary>Where training runs.</summary>
+public enum TrainingDevice
+{
+    /// <summary>CUDA when TorchSharp sees a CUDA device (CUDA backend build), otherwise CPU. The choice is logged.</summary>
+    Auto,
+
+    /// <summary>Always the CPU.</summary>
+    Cpu,
+
+    /// <summary>CUDA; Fit fails with a clear error when no CUDA device is available.</summary>
+    Cuda,
+}
+
+/// <summary>
+/// Options shared by every contrastive pretraining estimator: columns, image shape, encoder, optimisation and
+/// the training budget. Method-specific options (temperature, augmentation, heads) live in the derived classes.
+/// </summary>
+public abstract class ContrastiveEncoderOptions
+{
+    /// <summary>Output column: a known-size float vector holding the encoder's pooled features (the embedding).</summary>
+    public string OutputColumnName = "Embedding";
+
+    /// <summary>
+    /// Input column: a known-size float vector of C*H*W pixels in CHW order (as ImageAnalytics' ExtractPixels emits,
+    /// raw 0..255 values by default; see <see cref="PixelScale"/>), or an MLImage column of <see cref="ImageShape"/>'s size.
+    /// </summary>
+    public string InputColumnName = "Pixels";
+
+    /// <summary>Channels, height and width of one image. Required.</summary>
+    public ImageShape? ImageShape;
+
+    /// <summary>The backbone. <see cref="EncoderKind.CompactCnn"/> trains usefully on a CPU; ResNet18 is the CIFAR-style ResNet-18.</summary>
+    public EncoderKind Encoder = EncoderKind.CompactCnn;
+
+    /// <summary>Encoder width (base channel count); 0 selects the encoder's default (32 for CompactCnn, 64 for ResNet18).</summary>
+    public int EncoderWidth;
+
+    /// <summary>Passes over the training data. Training also stops at <see cref="MaxMinutes"/>, whichever comes first.</summary>
+    public int Epochs = 10;
+
+    /// <summary>
+    /// Images per batch (each contributes two views). Contrastive methods take their negatives from the batch, so
+    /// larger is better up to what memory and time allow; the SimCLR paper uses 4096 with LARS, 256 is a CPU-sized default.
+    /// A batch larger than the data is reduced to the data size (logged).
+    /// </summary>
+    public int BatchSize = 256;
+
+    /// <summary>
+    /// Wall-clock budget for pretraining in minutes; null means no budget. With a budget the learning-rate schedule
+    /// is laid over the steps that fit in it (estimated from the measured step time), so the cosine decay still ends at the budget.
+    /// </summary>
+    public double? MaxMinutes;
+
+    /// <summary>
+    /// Stop after this many optimiser steps; null means no limit. 0 trains nothing and exports the randomly initialised
+    /// encoder, which is the usual random-features baseline of a linear probe.
+    /// </summary>
+    public int? MaxSteps;
+
+    /// <summary>The optimiser. AdamW suits small CPU batches; LARS is SimCLR's choice for large batches (use LearningRate = 0.3 * BatchSize / 256 with it).</summary>
+    public OptimizerKind Optimizer = OptimizerKind.AdamW;
+
+    /// <summary>Peak learning rate, reached after the linear warm-up and decayed along a cosine to zero.</summary>
+    public double LearningRate = 2e-3;
+
+    /// <summary>Weight decay (decoupled for AdamW; excluded from biases and BatchNorm parameters for LARS).</summary>
+    public double WeightDecay = 1e-4;
+
+    /// <summary>Momentum for SGD and LARS.</summary>
+    public double Momentum = 0.9;
+
+    /// <summary>Fraction of the training steps spent in linear learning-rate warm-up (the SimCLR paper warms up over 10 of 100 epochs).</summary>
+    public double WarmupFraction = 0.05;
+
+    /// <summary>
+    /// Multiplier taking input pixels to [0, 1]: 1/255 for ExtractPixels' and IDX bytes' 0..255 values, 1 for data already in [0, 1].
+    /// The scale, and the per-channel mean and standard deviation measured on the training data, are baked into the exported ONNX graph.
+    /// </summary>
+    public float PixelScale = 1f / 255f;
+
+    /// <summary>Rows held in the streaming shuffle buffer (memory is about this many rows of C*H*W floats).</summary>
+    public int ShuffleBufferSize = 10_000;
+
+    /// <summary>Where training runs.</summary>
+    public TrainingDevice Device = TrainingDevice.Auto;
+
+    /// <summary>Random seed for initialisation, data order and augmentation; null takes one from the MLContext.</summary>
+    public int? Seed;
+
+    /// <summary>Largest absolute difference allowed between ONNX Runtime's and TorchSharp's embeddings of a probe batch after export.</summary>
+    public double ParityTolerance = 1e-4;
+
+    /// <summary>Receives progress reports while pretraining (every <see cref="ProgressIntervalSeconds"/> and at each epoch end).</summary>
+    public IProgress<TrainingProgress>? Progress;
+
+    /// <summary>
+    /// Stops Fit within one training step with an <see cref="OperationCanceledException"/>; nothing is exported.
+    /// (ML.NET 5's MLContext.CancelExecution is internal to ML.NET; where ML.NET components call it, Fit stops too.)
+    /// </summary>
+    public CancellationToken CancellationToken;
+
+    /// <summary>Seconds between progress reports and log lines.</summary>
+    public double ProgressIntervalSeconds = 10;
+
+    /// <summary>Checks the options common to every method; throws <see cref="ArgumentOutOfRangeException"/> naming the option.</summary>
+    internal virtual void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(InputColumnName)) throw new ArgumentException("The input column name must be given.", nameof(InputColumnName));
+        if (string.IsNullOrWhiteSpace(OutputColumnName)) throw new ArgumentException("The output column name must be given.", nameof(OutputColumnName));
+        if (ImageShape == null) throw new ArgumentNullException(nameof(ImageShape), "The image shape (channels, height, width) must be given.");
+        Require(EncoderWidth >= 0, nameof(EncoderWidth), EncoderWidth, "0 (default) or a positive width");
+        Require(Epochs >= 1, nameof(Epochs), Epochs, "at least 1");
+        Require(BatchSize >= 2, nameof(BatchSize), BatchSize, "at least 2 (negatives come from the other images of a batch)");
+        Require(MaxMinutes is null || MaxMinutes > 0, nameof(MaxMinutes), MaxMinutes, "null or positive");
+        Require(MaxSteps is null || MaxSteps >= 0, nameof(MaxSteps), MaxSteps, "null or non-negative");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "positive");
+        Require(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "non-negative");
+        Require(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "in [0, 1)");
+        Require(WarmupFraction >= 0 && WarmupFraction < 1, nameof(WarmupFraction), WarmupFraction, "in [0, 1)");
+        Require(PixelScale > 0 && float.IsFinite(PixelScale), nameof(PixelScale), PixelScale, "positive");
+        Require(ShuffleBufferSize >= 0, nameof(ShuffleBufferSize), ShuffleBufferSize, "non-negative");
+        Require(ParityTolerance > 0, nameof(ParityTolerance), ParityTolerance, "positive");
+        Require(ProgressIntervalSeconds > 0, nameof(ProgressIntervalSeconds), ProgressIntervalSeconds, "positive");
+    }
+
+    /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming the option, the allowed values and the value found.</summary>
+    protected static void Require(bool condition, string option, object? value, string allowed)
+    {
+        if (!condition)
+        {
+            throw new ArgumentOutOfRangeException(option, value, $"Option {option} must be {allowed}; found {value ?? "null"}.");
+        }
+    }
+}

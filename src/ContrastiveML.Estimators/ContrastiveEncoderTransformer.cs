@@ -1,0 +1,70 @@
+using ContrastiveML.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace ContrastiveML;
+
+/// <summary>
+/// The result of fitting a contrastive estimator: maps the input pixels (or images) to the encoder's embedding.
+/// It delegates to a chain of stock ML.NET transformers (pixel extraction for image input, ONNX scoring of the
+/// exported encoder), because code outside the ML.NET repository cannot persist a transformer type of its own:
+/// <c>mlContext.Model.Save</c> writes that chain, ONNX bytes included, and <c>mlContext.Model.Load</c> gives it back
+/// with stock ML.NET and Microsoft.ML.OnnxTransformer alone (the loaded object is the inner chain, not this type).
+/// </summary>
+public sealed class ContrastiveEncoderTransformer : ITransformer
+{
+    private readonly ITransformer _inner;
+    private readonly byte[] _onnxModel;
+
+    internal ContrastiveEncoderTransformer(ITransformer inner, byte[] onnxModel, TrainingReport report,
+                                          string inputColumnName, string outputColumnName)
+    {
+        _inner = inner;
+        _onnxModel = onnxModel;
+        Report = report;
+        InputColumnName = inputColumnName;
+        OutputColumnName = outputColumnName;
+    }
+
+    /// <summary>What training did: device, steps, throughput, loss curve, ONNX parity.</summary>
+    public TrainingReport Report { get; }
+
+    /// <summary>The input column the transformer reads.</summary>
+    public string InputColumnName { get; }
+
+    /// <summary>The embedding column the transformer writes.</summary>
+    public string OutputColumnName { get; }
+
+    /// <summary>Size of the embedding vector.</summary>
+    public int EmbeddingDim => Report.EmbeddingDim;
+
+    /// <summary>The chain of stock ML.NET transformers this transformer delegates to (what Model.Load returns).</summary>
+    public ITransformer Inner => _inner;
+
+    /// <summary>A copy of the exported encoder as an ONNX model (input: raw pixels [N, C*H*W]; output: embeddings [N, D]).</summary>
+    public byte[] GetOnnxModel() => (byte[])_onnxModel.Clone();
+
+    /// <summary>Writes the exported ONNX encoder to <paramref name="path"/>, for use outside ML.NET (ONNX Runtime, other languages).</summary>
+    public void SaveOnnx(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string temporary = path + ".tmp";
+        File.WriteAllBytes(temporary, _onnxModel);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => _inner.IsRowToRowMapper;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _inner.GetOutputSchema(inputSchema);
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _inner.GetRowToRowMapper(inputSchema);
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input) => _inner.Transform(input);
+
+    /// <summary>Saves the inner chain of stock transformers (see the class remarks).</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => _inner.Save(ctx);
+}

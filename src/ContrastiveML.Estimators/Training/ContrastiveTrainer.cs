@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using ContrastiveML.Data;
+using ContrastiveML.Optimization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ContrastiveML.Training;
+
+/// <summary>
+/// The training loop every contrastive method shares: streams batches from the data view, moves them to the device,
+/// asks the method for a loss, steps the optimiser under a warm-up + cosine schedule (laid over the time budget when
+/// there is one), stops on a non-finite loss, honours cancellation and reports progress.
+/// </summary>
+internal sealed class ContrastiveTrainer
+{
+    private readonly ContrastiveEncoderOptions _options;
+    private readonly Action<string> _log;
+    private readonly Action _checkCanceled;
+
+    public ContrastiveTrainer(ContrastiveEncoderOptions options, Action<string> log, Action checkCanceled)
+    {
+        _options = options;
+        _log = log;
+        _checkCanceled = checkCanceled;
+    }
+
+    /// <summary>Trains <paramref name="method"/> in place and returns what happened.</summary>
+    public TrainingReport Train(IContrastiveMethod method, PixelBatchReader reader, PixelStatistics statistics, int batchSize,
+                                Device device, int seed, string encoderName)
+    {
+        ImageShape shape = _options.ImageShape!;
+        var random = new Random(seed);
+        using var generator = new Generator((ulong)seed, device);
+        using Tensor mean = tensor(statistics.Mean, new long[] { 1, shape.Channels, 1, 1 }).to(device);
+        using Tensor std = tensor(statistics.Std, new long[] { 1, shape.Channels, 1, 1 }).to(device);
+        Tensor Normalize(Tensor images) => images.sub(mean).div(std);
+
+        long stepsPerEpoch = Math.Max(1, statistics.RowCount / batchSize + (statistics.RowCount % batchSize >= 2 ? 1 : 0));
+        long totalSteps = stepsPerEpoch * _options.Epochs;
+        if (_options.MaxSteps is int maxSteps) totalSteps = Math.Min(totalSteps, Math.Max(1, maxSteps));
+        bool stepLimitReached = _options.MaxSteps == 0;
+        var schedule = new WarmupCosineSchedule(_options.LearningRate, (int)Math.Round(_options.WarmupFraction * totalSteps), (int)totalSteps);
+        using TrainingOptimizer optimizer = TrainingOptimizer.Create(
+            _options.Optimizer, method.TrainableParameters(), _options.LearningRate, _options.WeightDecay, _options.Momentum);
+        TimeSpan? budget = _options.MaxMinutes is double minutes ? TimeSpan.FromMinutes(minutes) : null;
+
+        method.SetTraining(true);
+        var clock = Stopwatch.StartNew();
+        var epochLosses = new List<double>();
+        var lossCurve = new List<(long, double)>();
+        long step = 0, imagesSeen = 0;
+        int epochsStarted = 0;
+        bool stoppedByBudget = false;
+        double intervalLoss = 0;
+        int intervalSteps = 0;
+        long intervalImages = 0;
+        TimeSpan lastReport = TimeSpan.Zero;
+
+        for (int epoch = 1; epoch <= _options.Epochs && !stoppedByBudget && !stepLimitReached; epoch++)
+        {
+            epochsStarted = epoch;
+            double epochLoss = 0;
+            int epochSteps = 0;
+            foreach (PixelBatch batch in reader.ReadEpoch(batchSize, random))
+            {
+                _checkCanceled();
+                if (step >= _options.MaxSteps)
+                {
+                    stepLimitReached = true;
+                    break;
+                }
+                if (budget is TimeSpan limit && clock.Elapsed >= limit)
+                {
+                    stoppedByBudget = true;
+                    break;
+                }
+
+                // Progress through the schedule: by steps, or by time when a budget will end training first.
+                double progress = (double)step / totalSteps;
+                if (budget is TimeSpan b) progress = Math.Max(progress, clock.Elapsed.TotalSeconds / b.TotalSeconds);
+                double learningRate = schedule.LearningRateAt((int)Math.Min(totalSteps, Math.Round(progress * totalSteps)));
+
+                double lossValue;
+                using (DisposeScope scope = NewDisposeScope())
+                {
+                    Tensor images = BatchToTensor(batch, shape, device).mul_(_options.PixelScale);
+                    Tensor loss = method.ComputeLoss(images, Normalize, generator);
+                    lossValue = loss.item<float>();
+                    if (!double.IsFinite(lossValue))
+                    {
+                        throw new InvalidOperationException(
+                            $"{method.Name} training diverged: the loss became {lossValue} at step {step + 1} (epoch {epoch}). " +
+                            $"Nothing was exported. Usual fixes: lower LearningRate (now {_options.LearningRate}), raise the temperature, " +
+                            "use a longer warm-up (WarmupFraction), or check the input pixels' scale (PixelScale).");
+                    }
+                    optimizer.ZeroGrad();
+                    loss.backward();
+                    optimizer.LearningRate = learningRate;
+                    optimizer.Step();
+                }
+                method.AfterStep();
+
+                step++;
+                imagesSeen += batch.Count;
+                epochLoss += lossValue;
+                epochSteps++;
+                intervalLoss += lossValue;
+                intervalSteps++;
+                intervalImages += batch.Count;
+
+                TimeSpan now = clock.Elapsed;
+                if ((now - lastReport).TotalSeconds >= _options.ProgressIntervalSeconds)
+                {
+                    Report(method, epoch, step, totalSteps, intervalLoss / intervalSteps, learningRate,
+                           intervalImages / Math.Max(1e-9, (now - lastReport).TotalSeconds), now, budget, lossCurve);
+                    intervalLoss = 0;
+                    intervalSteps = 0;
+                    intervalImages = 0;
+                    lastReport = now;
+                }
+            }
+            if (epochSteps > 0)
+            {
+                epochLosses.Add(epochLoss / epochSteps);
+                _log($"{method.Name} epoch {epoch}/{_options.Epochs}: mean loss {epochLoss / epochSteps:F4} over {epochSteps} steps, " +
+                     $"{imagesSeen / Math.Max(1e-9, clock.Elapsed.TotalSeconds):F0} img/s, elapsed {clock.Elapsed:hh\\:mm\\:ss}");
+            }
+        }
+        if (intervalSteps > 0)
+        {
+            lossCurve.Add((step, intervalLoss / intervalSteps));
+        }
+        if (stoppedByBudget)
+        {
+            _log($"{method.Name}: the time budget of {_options.MaxMinutes} minutes ended training after {step} steps in epoch {epochsStarted}.");
+        }
+        method.SetTraining(false);
+
+        return new TrainingReport
+        {
+            Method = method.Name,
+            Encoder = encoderName,
+            Device = device.type == DeviceType.CUDA ? "cuda" : "cpu",
+            TrainingRows = statistics.RowCount,
+            BatchSize = batchSize,
+            EpochsCompleted = epochsStarted,
+            Steps = step,
+            ImagesSeen = imagesSeen,
+            TrainingSeconds = clock.Elapsed.TotalSeconds,
+            StoppedByTimeBudget = stoppedByBudget,
+            EpochLosses = epochLosses,
+            LossCurve = lossCurve,
+            EmbeddingDim = method.Encoder.EmbeddingDim,
+        };
+    }
+
+    private void Report(IContrastiveMethod method, int epoch, long step, long totalSteps, double loss, double learningRate,
+                        double imagesPerSecond, TimeSpan elapsed, TimeSpan? budget, List<(long, double)> lossCurve)
+    {
+        lossCurve.Add((step, loss));
+        double stepsLeftSeconds = step > 0 ? (totalSteps - step) * elapsed.TotalSeconds / step : 0;
+        double remaining = budget is TimeSpan b ? Math.Min(stepsLeftSeconds, Math.Max(0, (b - elapsed).TotalSeconds)) : stepsLeftSeconds;
+        var progress = new TrainingProgress(method.Name, epoch, _options.Epochs, step, totalSteps, loss, learningRate,
+                                            imagesPerSecond, elapsed, TimeSpan.FromSeconds(Math.Max(0, remaining)), method.ProgressFigures());
+        _options.Progress?.Report(progress);
+        _log(progress.ToString());
+    }
+
+    /// <summary>A batch's raw pixels as an [N,C,H,W] tensor on <paramref name="device"/> (one copy from the managed array).</summary>
+    internal static Tensor BatchToTensor(PixelBatch batch, ImageShape shape, Device device)
+    {
+        int length = batch.Count * shape.Size;
+        float[] pixels = batch.Pixels.Length == length ? batch.Pixels : batch.Pixels.AsSpan(0, length).ToArray();
+        Tensor images = tensor(pixels, new long[] { batch.Count, shape.Channels, shape.Height, shape.Width });
+        return device.type == DeviceType.CPU ? images : images.to(device);
+    }
+}

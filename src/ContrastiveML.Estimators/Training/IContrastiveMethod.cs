@@ -1,0 +1,39 @@
+using ContrastiveML.Encoders;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ContrastiveML.Training;
+
+/// <summary>
+/// A contrastive pretraining method as the shared training loop sees it: the trainable modules and a loss over a
+/// batch of images. The loop owns data streaming, devices, the optimiser, the schedule, progress and export.
+/// </summary>
+internal interface IContrastiveMethod : IDisposable
+{
+    /// <summary>Display name, e.g. "SimCLR".</summary>
+    string Name { get; }
+
+    /// <summary>The backbone whose pooled features are the exported embedding.</summary>
+    ImageEncoder Encoder { get; }
+
+    /// <summary>All trainable parameters (encoder and training-only heads).</summary>
+    IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters();
+
+    /// <summary>Puts every module in training or evaluation mode.</summary>
+    void SetTraining(bool training);
+
+    /// <summary>Moves every module to <paramref name="device"/>.</summary>
+    void MoveTo(Device device);
+
+    /// <summary>
+    /// The scalar loss of one batch. <paramref name="images"/> is [N,C,H,W] in [0, 1] on the training device;
+    /// <paramref name="normalize"/> maps [0, 1] images to the encoder's normalised input.
+    /// </summary>
+    Tensor ComputeLoss(Tensor images, Func<Tensor, Tensor> normalize, Generator generator);
+
+    /// <summary>Method-specific figures for the progress report (e.g. active-triplet fraction); empty when none.</summary>
+    IReadOnlyDictionary<string, double> ProgressFigures();
+
+    /// <summary>Called after each optimiser step (e.g. a momentum-encoder update).</summary>
+    void AfterStep();
+}

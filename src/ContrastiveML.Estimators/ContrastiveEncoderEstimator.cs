@@ -93,7 +93,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         Log($"{MethodName}: training on {(device.type == DeviceType.CUDA ? "CUDA" : "CPU")} ({statistics.RowCount} images of {shape}, seed {seed}).");
 
         manual_seed(seed);
-        ImageEncoder encoder = EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth);
+        ImageEncoder encoder = EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth, Options.EncoderPooling);
         using IContrastiveMethod method = CreateMethod(encoder, seed);
         method.MoveTo(device);
 
@@ -126,6 +126,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         {
             ["contrastiveml.method"] = MethodName,
             ["contrastiveml.encoder"] = Options.Encoder.ToString(),
+            ["contrastiveml.embedding_pooling"] = Options.EncoderPooling.ToString(),
             ["contrastiveml.input_shape"] = $"{shape.Channels},{shape.Height},{shape.Width}",
             ["contrastiveml.input_layout"] = "CHW",
             ["contrastiveml.pixel_scale"] = Options.PixelScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture),

@@ -41,6 +41,12 @@ public abstract class ContrastiveEncoderOptions
     /// <summary>Encoder width (base channel count); 0 selects the encoder's default (32 for CompactCnn, 64 for ResNet18).</summary>
     public int EncoderWidth;
 
+    /// <summary>
+    /// How the encoder's last feature map becomes the embedding: global average pooling (the SimCLR convention), or
+    /// quadrant pooling, which keeps coarse layout (4x the embedding size) and suits linear probes on small aligned images.
+    /// </summary>
+    public EmbeddingPooling EncoderPooling = EmbeddingPooling.Global;
+
     /// <summary>Passes over the training data. Training also stops at <see cref="MaxMinutes"/>, whichever comes first.</summary>
     public int Epochs = 10;
 

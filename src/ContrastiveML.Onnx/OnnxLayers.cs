@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using AdaptiveAvgPool2dModule = TorchSharp.Modules.AdaptiveAvgPool2d;
+using AvgPool2dModule = TorchSharp.Modules.AvgPool2d;
 using BatchNorm2dModule = TorchSharp.Modules.BatchNorm2d;
 using Conv2dModule = TorchSharp.Modules.Conv2d;
 using DropoutModule = TorchSharp.Modules.Dropout;
@@ -29,7 +30,7 @@ public static class OnnxLayers
 {
     /// <summary>
     /// Exports any supported module: an <see cref="IOnnxExportable"/> (its own <c>ExportOnnx</c>), a Sequential
-    /// (walked in order), Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d(1), Flatten, Linear, Identity or
+    /// (walked in order), Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d(1), Flatten, Linear, Identity or
     /// Dropout. Throws <see cref="NotSupportedException"/> naming the module type for anything else.
     /// </summary>
     public static string Export(OnnxGraphBuilder graph, nn.Module module, string input, string? name = null)
@@ -45,6 +46,7 @@ public static class OnnxLayers
             ReLUModule => Relu(graph, input, name),
             MaxPool2dModule pool => MaxPool2d(graph, pool, input, name),
             AdaptiveAvgPool2dModule pool => AdaptiveAvgPool2d(graph, pool, input, name),
+            AvgPool2dModule pool => AvgPool2d(graph, pool, input, name),
             FlattenModule flatten => Flatten(graph, flatten, input, name),
             LinearModule linear => Linear(graph, linear, input, name),
             // Identity and (eval-mode) Dropout compute nothing.
@@ -169,6 +171,27 @@ public static class OnnxLayers
             OnnxAttribute.Ints("pads", padding[0], padding[1], padding[0], padding[1]),
             OnnxAttribute.Ints("dilations", dilation[0], dilation[1]),
             OnnxAttribute.Int("ceil_mode", pool.ceil_mode ? 1 : 0));
+    }
+
+    /// <summary>
+    /// AvgPool2d as ONNX AveragePool. Only the forms whose semantics match exactly: no padding (so
+    /// count_include_pad cannot matter), floor mode, no divisor override.
+    /// </summary>
+    public static string AvgPool2d(OnnxGraphBuilder graph, AvgPool2dModule pool, string input, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(pool);
+        var kernel = pool.kernel_size;
+        if (kernel is not { Length: 2 }) throw new NotSupportedException($"AvgPool2d '{name}' needs a two-dimensional kernel size.");
+        var stride = pool.stride ?? kernel;
+        var padding = pool.padding ?? new long[2];
+        if (padding.Any(p => p != 0) || pool.ceil_mode || pool.divisor_override is not null)
+        {
+            throw new NotSupportedException($"ONNX export supports AvgPool2d without padding, ceil mode or divisor override only ('{name}').");
+        }
+        return graph.AddNamedNode(name ?? "avgpool", "AveragePool", new[] { input },
+            OnnxAttribute.Ints("kernel_shape", kernel[0], kernel[1]),
+            OnnxAttribute.Ints("strides", stride[0], stride[1]));
     }
 
     /// <summary>AdaptiveAvgPool2d with output size 1x1 as ONNX GlobalAveragePool ([N,C,H,W] to [N,C,1,1]); other output sizes are not supported.</summary>

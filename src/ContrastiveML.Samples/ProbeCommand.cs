@@ -20,6 +20,7 @@ internal static class ProbeCommand
         method.AcceptOnlyFromAmong("simclr");
         var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => EncoderKind.CompactCnn };
         var width = new Option<int>("--width") { Description = "Encoder width; 0 = the encoder's default.", DefaultValueFactory = _ => 0 };
+        var pooling = new Option<EmbeddingPooling>("--pooling") { Description = "Embedding pooling of the last feature map.", DefaultValueFactory = _ => new SimClrOptions().EncoderPooling };
         var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (the time budget may end training first).", DefaultValueFactory = _ => 30 };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 256 };
@@ -35,12 +36,12 @@ internal static class ProbeCommand
 
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
-            method, encoder, width, epochs, minutes, batchSize, learningRate, temperature, seed, trainLimit, testLimit, data, json, onnx, device,
+            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, seed, trainLimit, testLimit, data, json, onnx, device,
         };
         command.SetAction(parse =>
         {
             var settings = new ProbeSettings(
-                parse.GetValue(method)!, parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(epochs), parse.GetValue(minutes),
+                parse.GetValue(method)!, parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(epochs), parse.GetValue(minutes),
                 parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(seed),
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
                 parse.GetValue(device));
@@ -50,7 +51,7 @@ internal static class ProbeCommand
     }
 
     internal sealed record ProbeSettings(
-        string Method, EncoderKind Encoder, int Width, int Epochs, double? Minutes, int BatchSize, double? LearningRate,
+        string Method, EncoderKind Encoder, int Width, EmbeddingPooling Pooling, int Epochs, double? Minutes, int BatchSize, double? LearningRate,
         double? Temperature, int Seed, int? TrainLimit, int? TestLimit, string DataDirectory, string? JsonPath, string? OnnxPath,
         TrainingDevice Device);
 
@@ -94,6 +95,7 @@ internal static class ProbeCommand
         {
             ["method"] = settings.Method,
             ["encoder"] = settings.Encoder.ToString(),
+            ["pooling"] = settings.Pooling.ToString(),
             ["epochs"] = report.EpochsCompleted,
             ["epochsRequested"] = settings.Epochs,
             ["budgetMinutes"] = settings.Minutes,
@@ -132,6 +134,7 @@ internal static class ProbeCommand
             ImageShape = FashionMnist.Shape,
             Encoder = settings.Encoder,
             EncoderWidth = settings.Width,
+            EncoderPooling = settings.Pooling,
             Epochs = settings.Epochs,
             MaxMinutes = settings.Minutes,
             BatchSize = settings.BatchSize,

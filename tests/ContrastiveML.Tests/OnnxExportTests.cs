@@ -43,6 +43,35 @@ public class OnnxExportTests(ITestOutputHelper output)
         Assert.InRange(difference, 0, Tolerance);
     }
 
+    [Theory]
+    [InlineData(EncoderKind.CompactCnn, 1, 28, 28, 4 * 8 * 4)]  // 7x7 last map: odd, the quadrants share the middle line
+    [InlineData(EncoderKind.CompactCnn, 3, 32, 24, 4 * 8 * 4)]  // 8x6 last map: exact quadrants
+    [InlineData(EncoderKind.ResNet18, 3, 20, 20, 8 * 4 * 4)]    // 3x3 last map
+    public void QuadrantPoolingMatchesOnnxRuntime(EncoderKind kind, int channels, int height, int width, int expectedDim)
+    {
+        var shape = new ImageShape(channels, height, width);
+        using var encoder = EncoderFactory.Create(kind, shape, kind == EncoderKind.CompactCnn ? 8 : 4, EmbeddingPooling.Quadrants);
+        Assert.Equal(expectedDim, encoder.EmbeddingDim);
+        EncoderTestKit.TrainBriefly(encoder);
+        var normalization = EncoderTestKit.Normalization(channels);
+
+        var model = EncoderTestKit.Export(encoder);
+
+        var difference = OnnxParity.Verify(model, EncoderTestKit.RawPixels(3, shape, seed: 21), 3, EncoderTestKit.Reference(encoder, normalization), Tolerance);
+        Assert.InRange(difference, 0, Tolerance);
+    }
+
+    [Fact]
+    public void QuadrantPoolingAveragesEachQuadrantOfTheLastMap()
+    {
+        // A 4x4 map pools to its four 2x2 quadrants, in row-major order per channel.
+        using var pool = EmbeddingPoolingLayers.Create(EmbeddingPooling.Quadrants, 4, 4, "test");
+        using var map = arange(16, dtype: float32).reshape(1, 1, 4, 4);
+        float[] pooled = pool.forward(map).flatten().data<float>().ToArray();
+        Assert.Equal(new float[] { 2.5f, 4.5f, 10.5f, 12.5f }, pooled);
+        Assert.Throws<ArgumentException>(() => EmbeddingPoolingLayers.Create(EmbeddingPooling.Quadrants, 1, 4, "test"));
+    }
+
     [Fact]
     public void ExportedModelRunsAnyBatchSize()
     {

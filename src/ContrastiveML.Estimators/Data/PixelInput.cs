@@ -33,13 +33,7 @@ internal sealed class PixelInput
     public static PixelInput Resolve(SchemaShape schema, string columnName, ImageShape shape, string parameterName)
     {
         SchemaShape.Column[] matches = schema.Where(c => c.Name == columnName).ToArray();
-        if (matches.Length == 0)
-        {
-            string available = string.Join(", ", schema.Select(c => $"'{c.Name}'"));
-            throw new ArgumentException(
-                $"Input column '{columnName}' was not found. Expected a float vector of {shape.Size} pixels ({shape} CHW) or an image column. " +
-                $"Available columns: {(available.Length == 0 ? "none" : available)}.", parameterName);
-        }
+        if (matches.Length == 0) throw NotFound(columnName, shape, schema.Select(c => c.Name), parameterName);
         SchemaShape.Column column = matches[^1];
         return Resolve(columnName, column.Kind, column.ItemType, column.IsKey, vectorSize: null, shape, parameterName);
     }
@@ -48,13 +42,7 @@ internal sealed class PixelInput
     public static PixelInput Resolve(DataViewSchema schema, string columnName, ImageShape shape, string parameterName)
     {
         DataViewSchema.Column? column = schema.GetColumnOrNull(columnName);
-        if (column == null)
-        {
-            string available = string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}'"));
-            throw new ArgumentException(
-                $"Input column '{columnName}' was not found. Expected a float vector of {shape.Size} pixels ({shape} CHW) or an image column. " +
-                $"Available columns: {(available.Length == 0 ? "none" : available)}.", parameterName);
-        }
+        if (column == null) throw NotFound(columnName, shape, schema.Where(c => !c.IsHidden).Select(c => c.Name), parameterName);
         DataViewType type = column.Value.Type;
         if (type is ImageDataViewType image)
         {
@@ -75,12 +63,7 @@ internal sealed class PixelInput
         string expected = $"a known-size vector of {shape.Size} Single values ({shape} CHW pixels) or an image column";
         if (itemType is ImageDataViewType)
         {
-            if (shape.Channels != 1 && shape.Channels != 3)
-            {
-                throw new ArgumentException(
-                    $"Input column '{columnName}' is an image column, but the image shape has {shape.Channels} channels; " +
-                    "pixels can be extracted from images as 1 (grayscale) or 3 (RGB) channels.", parameterName);
-            }
+            CheckImage(columnName, height: 0, width: 0, shape, parameterName);
             return new PixelInput(columnName, shape, isImage: true);
         }
         if (kind == SchemaShape.Column.VectorKind.Scalar)
@@ -108,6 +91,15 @@ internal sealed class PixelInput
         return new PixelInput(columnName, shape, isImage: false);
     }
 
+    private static ArgumentException NotFound(string columnName, ImageShape shape, IEnumerable<string> available, string parameterName)
+    {
+        string names = string.Join(", ", available.Select(n => $"'{n}'"));
+        return new ArgumentException(
+            $"Input column '{columnName}' was not found. Expected a float vector of {shape.Size} pixels ({shape} CHW) or an image column. " +
+            $"Available columns: {(names.Length == 0 ? "none" : names)}.", parameterName);
+    }
+
+    /// <summary>An image column needs a 1- or 3-channel shape and, where the column type knows it, the same size (0 = unknown).</summary>
     private static void CheckImage(string columnName, int height, int width, ImageShape shape, string parameterName)
     {
         if (shape.Channels != 1 && shape.Channels != 3)

@@ -8,7 +8,7 @@ namespace ContrastiveML.Encoders;
 /// <summary>
 /// A compact CNN for small images on a CPU budget:
 /// conv3x3(C→w)+BN+ReLU, maxpool 2, conv3x3(w→2w)+BN+ReLU, maxpool 2, conv3x3(2w→4w)+BN+ReLU,
-/// conv3x3(4w→4w)+BN+ReLU, global average pool → 4w features.
+/// conv3x3(4w→4w)+BN+ReLU, then global average pooling (4w features) or quadrant pooling (16w features).
 /// </summary>
 /// <remarks>
 /// Convolutions carry no bias because the BatchNorm right after them has its own shift. Only the narrow first
@@ -28,8 +28,11 @@ public sealed class CompactCnnEncoder : ImageEncoder
     private readonly Sequential layers;
 
     /// <summary>Creates a randomly initialized compact CNN for images of <paramref name="shape"/> with base width <paramref name="width"/>.</summary>
-    public CompactCnnEncoder(ImageShape shape, int width = DefaultWidth)
-        : base(nameof(CompactCnnEncoder), shape, 4 * CheckWidth(width), width)
+    /// <param name="shape">The input image shape.</param>
+    /// <param name="width">The base channel width w.</param>
+    /// <param name="pooling">How the last (H/4 x W/4) feature map becomes the embedding.</param>
+    public CompactCnnEncoder(ImageShape shape, int width = DefaultWidth, EmbeddingPooling pooling = EmbeddingPooling.Global)
+        : base(nameof(CompactCnnEncoder), shape, 4 * CheckWidth(width) * EmbeddingPoolingLayers.Cells(pooling), width)
     {
         if (shape.Height < 4 || shape.Width < 4)
         {
@@ -51,11 +54,15 @@ public sealed class CompactCnnEncoder : ImageEncoder
             ("conv4", Conv2d(4 * width, 4 * width, kernel_size: 3, padding: 1, bias: false)),
             ("bn4", BatchNorm2d(4 * width)),
             ("relu4", ReLU(inplace: true)),
-            ("avgpool", AdaptiveAvgPool2d(1)),
+            ("avgpool", EmbeddingPoolingLayers.Create(pooling, shape.Height / 4, shape.Width / 4, nameof(CompactCnnEncoder))),
             ("flatten", Flatten()));
 
+        Pooling = pooling;
         RegisterComponents();
     }
+
+    /// <summary>How the last feature map is pooled into the embedding.</summary>
+    public EmbeddingPooling Pooling { get; }
 
     /// <inheritdoc />
     public override EncoderKind Kind => EncoderKind.CompactCnn;

@@ -19,8 +19,11 @@ public sealed class ResNet18Encoder : ImageEncoder
     private readonly Sequential layers;
 
     /// <summary>Creates a randomly initialized ResNet-18 for images of <paramref name="shape"/> with base width <paramref name="width"/>.</summary>
-    public ResNet18Encoder(ImageShape shape, int width = DefaultWidth)
-        : base(nameof(ResNet18Encoder), shape, 8 * CheckWidth(width), width)
+    /// <param name="shape">The input image shape.</param>
+    /// <param name="width">The base channel width w.</param>
+    /// <param name="pooling">How the last feature map (1/8 of the input size, rounded up) becomes the embedding.</param>
+    public ResNet18Encoder(ImageShape shape, int width = DefaultWidth, EmbeddingPooling pooling = EmbeddingPooling.Global)
+        : base(nameof(ResNet18Encoder), shape, 8 * CheckWidth(width) * EmbeddingPoolingLayers.Cells(pooling), width)
     {
         var modules = new List<(string, Module<Tensor, Tensor>)>
         {
@@ -40,12 +43,23 @@ public sealed class ResNet18Encoder : ImageEncoder
                 ("1", new BasicBlock($"{stageName}.1", stageWidths[stage], stageWidths[stage], 1)))));
             inChannels = stageWidths[stage];
         }
-        modules.Add(("avgpool", AdaptiveAvgPool2d(1)));
+        // Three stride-2 stages, each (s + 1) / 2 with padding 1 and kernel 3.
+        long mapHeight = shape.Height, mapWidth = shape.Width;
+        for (int i = 0; i < 3; i++)
+        {
+            mapHeight = (mapHeight + 1) / 2;
+            mapWidth = (mapWidth + 1) / 2;
+        }
+        modules.Add(("avgpool", EmbeddingPoolingLayers.Create(pooling, mapHeight, mapWidth, nameof(ResNet18Encoder))));
         modules.Add(("flatten", Flatten()));
         layers = Sequential(modules);
 
+        Pooling = pooling;
         RegisterComponents();
     }
+
+    /// <summary>How the last feature map is pooled into the embedding.</summary>
+    public EmbeddingPooling Pooling { get; }
 
     /// <inheritdoc />
     public override EncoderKind Kind => EncoderKind.ResNet18;

@@ -105,7 +105,9 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         var normalization = new OnnxInputNormalization(Options.PixelScale, statistics.Mean, statistics.Std);
         // ONNX graph inputs and outputs need distinct names: score a copy when the output replaces the input column.
         string onnxInput = pixelColumn == Options.OutputColumnName ? Options.OutputColumnName + ".Input" : pixelColumn;
-        byte[] onnx = ExportAndVerify(encoder, normalization, reader, statistics, seed, onnxInput, out double parity);
+        // The probe batch is the data's first rows: no shuffle buffer to fill for 16 images.
+        var probeReader = new PixelBatchReader(pixels, pixelColumn, shape.Size, shuffleBufferSize: 0);
+        byte[] onnx = ExportAndVerify(encoder, normalization, probeReader, statistics, seed, onnxInput, out double parity);
         Log($"{MethodName}: exported the encoder to ONNX ({onnx.Length} bytes); ONNX Runtime vs TorchSharp max |diff| = {parity:G3}.");
         report = report with { OnnxParityMaxAbsDifference = parity };
 

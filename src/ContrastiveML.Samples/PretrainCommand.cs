@@ -5,6 +5,7 @@ using ContrastiveML.Samples.Images;
 using ContrastiveML.Samples.Plots;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
 
 namespace ContrastiveML.Samples;
 
@@ -33,7 +34,7 @@ internal static class PretrainCommand
         var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => EncoderKind.CompactCnn };
         var width = new Option<int>("--width") { Description = "Encoder width; 0 = the encoder's default.", DefaultValueFactory = _ => 0 };
         var pooling = new Option<EmbeddingPooling>("--pooling") { Description = "Embedding pooling of the last feature map.", DefaultValueFactory = _ => new SimClrOptions().EncoderPooling };
-        var size = new Option<string?>("--size") { Description = "Image size HEIGHTxWIDTH the images are resized to (default 32x32; IDX images are 28x28)." };
+        var size = new Option<string?>("--size") { Description = "Image size HEIGHTxWIDTH the images are resized to, keeping the aspect ratio and cropping the centre (default 32x32; IDX images are 28x28)." };
         var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB) (default 3; IDX images have 1)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch (reduced to the data size when larger).", DefaultValueFactory = _ => 256 };
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
@@ -93,7 +94,9 @@ internal static class PretrainCommand
                              $", resized to {options.ImageShape}.");
             data = ImageFolder.ToDataView(ml, files);
             pipeline = ml.Transforms.LoadImages(ImageColumn, imageFolder: null, ImageFolderRow.PathColumn)
-                .Append(ml.Transforms.ResizeImages(ImageColumn, width, height))
+                // Keep the aspect ratio and crop the centre, so that objects are not stretched.
+                .Append(ml.Transforms.ResizeImages(ImageColumn, width, height, resizing: ImageResizingEstimator.ResizingKind.IsoCrop,
+                                                   cropAnchor: ImageResizingEstimator.Anchor.Center))
                 .Append(ml.Transforms.SimClr(options));
         }
         else

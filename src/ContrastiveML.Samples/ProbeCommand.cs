@@ -47,7 +47,7 @@ internal static class ProbeCommand
                 parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(seed),
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
                 parse.GetValue(device), parse.GetValue(plots));
-            return Run(settings, Console.Out);
+            return Run(settings, parse.InvocationConfiguration.Output);
         });
         return command;
     }

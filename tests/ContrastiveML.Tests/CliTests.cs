@@ -76,12 +76,14 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void PretrainReadsFashionMnistIdxFiles()
     {
-        string model = _folder.Output("idx.zip");
+        string model = _folder.Output("idx.zip"), plots = _folder.Output("idx-plots");
         var run = CliRunner.Run("pretrain", "--idx", Samples.FashionMnist.DefaultDirectory, "--limit", "16", "--width", "4", "--max-steps", "1",
-                                "--batch-size", "8", "--device", "cpu", "--out", model);
+                                "--batch-size", "8", "--device", "cpu", "--out", model, "--plots", plots);
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains("pretrained: 1 steps", run.Output);
         Assert.True(File.Exists(model));
+        // IDX labels are class numbers (uint); the scatter colours by them as by folder names.
+        Assert.True(File.Exists(Path.Combine(plots, TrainingPlots.EmbeddingsFile)));
 
         // embed reads image folders; a model trained on IDX pixels is refused with the column it lacks.
         var embed = CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", _folder.Output("x.csv"));

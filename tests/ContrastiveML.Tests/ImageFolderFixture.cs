@@ -3,8 +3,9 @@ using SkiaSharp;
 namespace ContrastiveML.Tests;
 
 /// <summary>
-/// A temporary image folder: two labelled subfolders of small PNGs (written with SkiaSharp, ImageAnalytics' own
-/// dependency) and one file that is not an image, <c>dogs/broken.png</c>.
+/// A temporary image folder: two labelled subfolders of small images of different sizes (written with SkiaSharp,
+/// ImageAnalytics' own dependency): colour PNGs and, as the last cat, a grayscale JPEG; and one file that is not an
+/// image, <c>dogs/broken.png</c>.
 /// </summary>
 internal sealed class ImageFolderFixture : IDisposable
 {
@@ -19,7 +20,12 @@ internal sealed class ImageFolderFixture : IDisposable
         foreach (string label in new[] { "cats", "dogs" })
         {
             Directory.CreateDirectory(Path.Combine(Images, label));
-            for (int i = 0; i < ImagesPerLabel; i++) WritePng(Path.Combine(Images, label, $"{label}{i}.png"), 12 + i, 10, random);
+            for (int i = 0; i < ImagesPerLabel; i++)
+            {
+                bool grayJpeg = label == "cats" && i == ImagesPerLabel - 1;
+                Write(Path.Combine(Images, label, $"{label}{i}.{(grayJpeg ? "jpg" : "png")}"), 12 + i, 10, random,
+                      grayJpeg ? SKColorType.Gray8 : SKColorType.Rgba8888, grayJpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png);
+            }
         }
         File.WriteAllText(Path.Combine(Images, BrokenFile), "this is not a PNG");
     }
@@ -35,15 +41,15 @@ internal sealed class ImageFolderFixture : IDisposable
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
 
-    private static void WritePng(string path, int width, int height, Random random)
+    private static void Write(string path, int width, int height, Random random, SKColorType colorType, SKEncodedImageFormat format)
     {
-        using var bitmap = new SKBitmap(width, height);
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, colorType, SKAlphaType.Opaque));
         for (int y = 0; y < height; y++)
         {
             for (int x = 0; x < width; x++) bitmap.SetPixel(x, y, new SKColor((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256)));
         }
         using SKImage image = SKImage.FromBitmap(bitmap);
-        using SKData data = image.Encode(SKEncodedImageFormat.Png, 100);
+        using SKData data = image.Encode(format, 90);
         File.WriteAllBytes(path, data.ToArray());
     }
 }

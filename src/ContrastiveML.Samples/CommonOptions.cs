@@ -16,6 +16,7 @@ internal static class CommonOptions
     /// <summary><c>--plots DIR</c>.</summary>
     public static Option<string?> Plots() => new("--plots")
     {
+        HelpName = "DIR",
         Description = "Write pictures here: loss.png (training loss curve) and embeddings-pca.png (2-D PCA of embeddings, coloured by label).",
     };
 }

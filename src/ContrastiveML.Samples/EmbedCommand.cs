@@ -13,9 +13,9 @@ internal static class EmbedCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model zip saved by pretrain --images.", Required = true };
-        var images = new Option<string>("--images") { Description = "Folder of JPEG/PNG images, searched recursively.", Required = true };
-        var output = new Option<string>("--out") { Description = "CSV file to write: header path,e0,e1,...; then per image its path (relative to --images) and embedding.", Required = true };
+        var model = new Option<string>("--model") { HelpName = "model.zip", Description = "Model zip saved by pretrain --images.", Required = true };
+        var images = new Option<string>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively.", Required = true };
+        var output = new Option<string>("--out") { HelpName = "embeddings.csv", Description = "CSV file to write: header path,e0,e1,...; then per image its path (relative to --images) and embedding.", Required = true };
         var onBadFile = CommonOptions.OnBadFile();
 
         var command = new Command("embed", "Write the embedding of every image in a folder to CSV, with a model saved by pretrain.")

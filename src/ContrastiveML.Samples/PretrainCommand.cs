@@ -24,8 +24,8 @@ internal static class PretrainCommand
 
     public static Command Create()
     {
-        var images = new Option<string?>("--images") { Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
-        var idx = new Option<string?>("--idx") { Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
+        var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
+        var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
         var method = new Option<string>("--method") { Description = "Pretraining method.", DefaultValueFactory = _ => "simclr" };
         method.AcceptOnlyFromAmong("simclr");
         var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first).", DefaultValueFactory = _ => 10 };
@@ -34,15 +34,15 @@ internal static class PretrainCommand
         var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => EncoderKind.CompactCnn };
         var width = new Option<int>("--width") { Description = "Encoder width; 0 = the encoder's default.", DefaultValueFactory = _ => 0 };
         var pooling = new Option<EmbeddingPooling>("--pooling") { Description = "Embedding pooling of the last feature map.", DefaultValueFactory = _ => new SimClrOptions().EncoderPooling };
-        var size = new Option<string?>("--size") { Description = "Image size HEIGHTxWIDTH the images are resized to, keeping the aspect ratio and cropping the centre (default 32x32; IDX images are 28x28)." };
-        var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB) (default 3; IDX images have 1)." };
+        var size = new Option<string?>("--size") { HelpName = "HxW", Description = "Image size HEIGHTxWIDTH the images are resized to, keeping the aspect ratio and cropping the centre (default 32x32; IDX images are 28x28)." };
+        var channels = new Option<int?>("--channels") { HelpName = "1|3", Description = "1 (grayscale) or 3 (RGB) (default 3; IDX images have 1)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch (reduced to the data size when larger).", DefaultValueFactory = _ => 256 };
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var limit = new Option<int?>("--limit") { Description = "Use only the first N images (files in path order, or IDX rows)." };
         var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
-        var output = new Option<string>("--out") { Description = "Save the fitted ML.NET pipeline (image loading, resizing, encoder) to this zip.", Required = true };
-        var onnx = new Option<string?>("--onnx") { Description = "Also save the encoder as ONNX here (input: raw CHW pixels, output: embeddings)." };
+        var output = new Option<string>("--out") { HelpName = "model.zip", Description = "Save the fitted ML.NET pipeline (image loading, resizing, encoder) to this zip.", Required = true };
+        var onnx = new Option<string?>("--onnx") { HelpName = "encoder.onnx", Description = "Also save the encoder as ONNX here (input: raw CHW pixels, output: embeddings)." };
         var onBadFile = CommonOptions.OnBadFile();
         var plots = CommonOptions.Plots();
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using ContrastiveML.Encoders;
+using ContrastiveML.Samples.Plots;
 using ContrastiveML.Training;
 using Microsoft.ML;
 
@@ -33,10 +34,11 @@ internal static class ProbeCommand
         var json = new Option<string?>("--json") { Description = "Write the figures to this JSON file." };
         var onnx = new Option<string?>("--onnx") { Description = "Also save the pretrained encoder as ONNX here." };
         var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
+        var plots = CommonOptions.Plots();
 
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
-            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, seed, trainLimit, testLimit, data, json, onnx, device,
+            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, seed, trainLimit, testLimit, data, json, onnx, device, plots,
         };
         command.SetAction(parse =>
         {
@@ -44,8 +46,8 @@ internal static class ProbeCommand
                 parse.GetValue(method)!, parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(epochs), parse.GetValue(minutes),
                 parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(seed),
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
-                parse.GetValue(device));
-            return Run(settings, Console.Out);
+                parse.GetValue(device), parse.GetValue(plots));
+            return Run(settings, parse.InvocationConfiguration.Output);
         });
         return command;
     }
@@ -53,7 +55,7 @@ internal static class ProbeCommand
     internal sealed record ProbeSettings(
         string Method, EncoderKind Encoder, int Width, EmbeddingPooling Pooling, int Epochs, double? Minutes, int BatchSize, double? LearningRate,
         double? Temperature, int Seed, int? TrainLimit, int? TestLimit, string DataDirectory, string? JsonPath, string? OnnxPath,
-        TrainingDevice Device);
+        TrainingDevice Device, string? PlotsDirectory = null);
 
     internal static int Run(ProbeSettings settings, TextWriter output)
     {
@@ -77,10 +79,21 @@ internal static class ProbeCommand
 
         clock.Restart();
         SimClrOptions options = CreateOptions(settings);
-        options.Progress = new Progress<TrainingProgress>(p => output.WriteLine(p));
+        var progress = ProgressDisplay.ForConsole(output);
+        options.Progress = progress;
+        options.ProgressIntervalSeconds = progress.IntervalSeconds;
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
                          (settings.Minutes is double m ? $", budget {m} min" : "") + $", batch {settings.BatchSize}");
-        double accuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", ml.Transforms.SimClr(options), out ContrastiveEncoderTransformer? encoder);
+        double accuracy;
+        ContrastiveEncoderTransformer? encoder;
+        try
+        {
+            accuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", ml.Transforms.SimClr(options), out encoder);
+        }
+        finally
+        {
+            progress.Finish();
+        }
         TrainingReport report = encoder!.Report;
         output.WriteLine($"linear probe on {settings.Method} {settings.Encoder} embeddings: test accuracy {accuracy:P2} " +
                          $"(pretraining {report.TrainingSeconds:F0} s on {report.Device}, {report.ImagesPerSecond:F0} img/s, {report.Steps} steps; " +
@@ -89,6 +102,12 @@ internal static class ProbeCommand
         {
             encoder.SaveOnnx(settings.OnnxPath);
             output.WriteLine($"saved the encoder as ONNX: {settings.OnnxPath}");
+        }
+        if (settings.PlotsDirectory != null)
+        {
+            output.WriteLine($"plot: {TrainingPlots.LossCurve(report, settings.PlotsDirectory)}");
+            (List<float[]> embeddings, List<string> labels) = PretrainCommand.EmbeddingsAndLabels(ml, encoder.Transform(test), TrainingPlots.MaxScatterPoints);
+            output.WriteLine($"plot: {TrainingPlots.Embeddings(embeddings, labels, $"{report.Method} {report.Encoder} embeddings of {embeddings.Count} test images (PCA)", settings.PlotsDirectory)}");
         }
 
         var figures = new Dictionary<string, object?>

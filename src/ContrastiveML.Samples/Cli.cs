@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace ContrastiveML.Samples;
+
+/// <summary>The <c>contrastiveml</c> command line: its verbs, built in one place so tests run the real parser.</summary>
+internal static class Cli
+{
+    /// <summary>The root command with pretrain, embed and probe.</summary>
+    public static RootCommand CreateRoot() => new("ContrastiveML: contrastive self-supervised pretraining of image encoders inside ML.NET pipelines.")
+    {
+        PretrainCommand.Create(),
+        EmbedCommand.Create(),
+        ProbeCommand.Create(),
+    };
+}

@@ -1,0 +1,7 @@
+namespace ContrastiveML.Samples.Images;
+
+/// <summary>One decodable image found in an image folder.</summary>
+/// <param name="Path">Full path of the file.</param>
+/// <param name="RelativePath">Path relative to the scanned folder, with '/' separators (what reports and CSV rows show).</param>
+/// <param name="Label">Name of the first-level subfolder holding the file; empty for files directly in the folder.</param>
+public sealed record ImageFile(string Path, string RelativePath, string Label);

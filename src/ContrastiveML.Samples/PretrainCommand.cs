@@ -1,0 +1,217 @@
+using System.CommandLine;
+using System.Globalization;
+using ContrastiveML.Encoders;
+using ContrastiveML.Samples.Images;
+using ContrastiveML.Samples.Plots;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+
+namespace ContrastiveML.Samples;
+
+/// <summary>
+/// <c>pretrain</c>: pretrain an encoder without labels on a folder of images (or Fashion-MNIST IDX files) and save the
+/// fitted ML.NET pipeline as a zip (image loading and resizing included, so <c>embed</c> needs only the model and a
+/// folder), optionally the encoder as ONNX and pictures of the training.
+/// </summary>
+internal static class PretrainCommand
+{
+    /// <summary>The image column the pipeline loads into and the estimator reads.</summary>
+    internal const string ImageColumn = "Image";
+
+    /// <summary>The embedding column of saved models.</summary>
+    internal const string EmbeddingColumn = "Embedding";
+
+    public static Command Create()
+    {
+        var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
+        var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
+        var method = new Option<string>("--method") { Description = "Pretraining method.", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr");
+        var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first).", DefaultValueFactory = _ => 10 };
+        var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };
+        var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => EncoderKind.CompactCnn };
+        var width = new Option<int>("--width") { Description = "Encoder width; 0 = the encoder's default.", DefaultValueFactory = _ => 0 };
+        var pooling = new Option<EmbeddingPooling>("--pooling") { Description = "Embedding pooling of the last feature map.", DefaultValueFactory = _ => new SimClrOptions().EncoderPooling };
+        var size = new Option<string?>("--size") { HelpName = "HxW", Description = "Image size HEIGHTxWIDTH the images are resized to, keeping the aspect ratio and cropping the centre (default 32x32; IDX images are 28x28)." };
+        var channels = new Option<int?>("--channels") { HelpName = "1|3", Description = "1 (grayscale) or 3 (RGB) (default 3; IDX images have 1)." };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per batch (reduced to the data size when larger).", DefaultValueFactory = _ => 256 };
+        var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N images (files in path order, or IDX rows)." };
+        var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
+        var output = new Option<string>("--out") { HelpName = "model.zip", Description = "Save the fitted ML.NET pipeline (image loading, resizing, encoder) to this zip.", Required = true };
+        var onnx = new Option<string?>("--onnx") { HelpName = "encoder.onnx", Description = "Also save the encoder as ONNX here (input: raw CHW pixels, output: embeddings)." };
+        var onBadFile = CommonOptions.OnBadFile();
+        var plots = CommonOptions.Plots();
+
+        var command = new Command("pretrain", "Pretrain an image encoder without labels on a folder of images (or Fashion-MNIST IDX files) and save it as an ML.NET model.")
+        {
+            images, idx, method, epochs, minutes, maxSteps, encoder, width, pooling, size, channels, batchSize, learningRate, seed, limit, device,
+            output, onnx, onBadFile, plots,
+        };
+        command.SetAction(parse =>
+        {
+            TextWriter stdout = parse.InvocationConfiguration.Output, stderr = parse.InvocationConfiguration.Error;
+            return CommandErrors.Run(() => Run(new PretrainSettings(
+                parse.GetValue(images), parse.GetValue(idx), parse.GetValue(method)!, parse.GetValue(epochs), parse.GetValue(minutes),
+                parse.GetValue(maxSteps), parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(size),
+                parse.GetValue(channels), parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(seed), parse.GetValue(limit),
+                parse.GetValue(device), parse.GetValue(output)!, parse.GetValue(onnx), parse.GetValue(onBadFile), parse.GetValue(plots)),
+                stdout, stderr, ProgressDisplay.ForConsole(stdout)), stderr);
+        });
+        return command;
+    }
+
+    internal sealed record PretrainSettings(
+        string? Images, string? Idx, string Method, int Epochs, double? Minutes, int? MaxSteps, EncoderKind Encoder, int Width,
+        EmbeddingPooling Pooling, string? Size, int? Channels, int BatchSize, double? LearningRate, int Seed, int? Limit,
+        TrainingDevice Device, string Out, string? OnnxPath, BadFilePolicy OnBadFile, string? PlotsDirectory);
+
+    internal static int Run(PretrainSettings settings, TextWriter output, TextWriter error, ProgressDisplay progress)
+    {
+        if ((settings.Images == null) == (settings.Idx == null))
+        {
+            throw new ArgumentException($"Give exactly one of --images DIR or --idx DIR; found {(settings.Images == null ? "neither" : "both")}.");
+        }
+        if (settings.Channels is int c && c != 1 && c != 3) throw new ArgumentException($"--channels must be 1 or 3; found {c}.");
+        if (settings.Limit is int l && l < 1) throw new ArgumentException($"--limit must be at least 1; found {l}.");
+
+        var ml = new MLContext(settings.Seed);
+        IDataView data;
+        IEstimator<ITransformer> pipeline;
+        SimClrOptions options = CreateOptions(settings, progress);
+        if (settings.Images != null)
+        {
+            (int height, int width) = settings.Size == null ? (32, 32) : ImageSize.Parse(settings.Size);
+            options.ImageShape = new ImageShape(settings.Channels ?? 3, height, width);
+            options.InputColumnName = ImageColumn;
+            IReadOnlyList<ImageFile> files = ImageFolder.Scan(settings.Images, settings.OnBadFile, error, settings.Limit);
+            int labels = files.Select(f => f.Label).Where(f => f.Length > 0).Distinct().Count();
+            output.WriteLine($"{files.Count} images under '{settings.Images}'" +
+                             (labels > 0 ? $" in {labels} labelled subfolders (labels recorded, unused by {settings.Method})" : "") +
+                             $", resized to {options.ImageShape}.");
+            data = ImageFolder.ToDataView(ml, files);
+            pipeline = ml.Transforms.LoadImages(ImageColumn, imageFolder: null, ImageFolderRow.PathColumn)
+                // Keep the aspect ratio and crop the centre, so that objects are not stretched.
+                .Append(ml.Transforms.ResizeImages(ImageColumn, width, height, resizing: ImageResizingEstimator.ResizingKind.IsoCrop,
+                                                   cropAnchor: ImageResizingEstimator.Anchor.Center))
+                .Append(ml.Transforms.SimClr(options));
+        }
+        else
+        {
+            if (settings.Size != null && ImageSize.Parse(settings.Size) != (28, 28) || settings.Channels is int ch && ch != 1)
+            {
+                throw new ArgumentException($"--idx reads Fashion-MNIST's 1x28x28 images; --size {settings.Size ?? "28x28"} --channels {settings.Channels ?? 1} do not match. Leave them out.");
+            }
+            options.ImageShape = FashionMnist.Shape;
+            options.InputColumnName = "Pixels";
+            data = FashionMnist.Load(ml, train: true, settings.Idx, settings.Limit);
+            output.WriteLine($"Fashion-MNIST training images from '{settings.Idx}'{(settings.Limit is int n ? $" (first {n})" : "")}.");
+            pipeline = ml.Transforms.SimClr(options);
+        }
+
+        output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
+                         (settings.Minutes is double m ? $", budget {m} min" : "") + (settings.MaxSteps is int s ? $", at most {s} steps" : "") +
+                         $", batch {settings.BatchSize}");
+        ITransformer model;
+        try
+        {
+            model = pipeline.Fit(data);
+        }
+        finally
+        {
+            progress.Finish();
+        }
+        ContrastiveEncoderTransformer encoder = model as ContrastiveEncoderTransformer
+            ?? ((IEnumerable<ITransformer>)model).OfType<ContrastiveEncoderTransformer>().Single();
+        var report = encoder.Report;
+        output.WriteLine($"pretrained: {report.Steps} steps, {report.EpochsCompleted} epochs, {report.TrainingSeconds:F1} s on {report.Device}, " +
+                         $"{report.ImagesPerSecond:F0} img/s, embedding {report.EmbeddingDim} values, ONNX parity {report.OnnxParityMaxAbsDifference:G2}");
+
+        ml.Model.Save(model, data.Schema, settings.Out);
+        output.WriteLine($"saved the model: {settings.Out}");
+        if (settings.OnnxPath != null)
+        {
+            encoder.SaveOnnx(settings.OnnxPath);
+            output.WriteLine($"saved the encoder as ONNX: {settings.OnnxPath}");
+        }
+        if (settings.PlotsDirectory != null)
+        {
+            output.WriteLine($"plot: {TrainingPlots.LossCurve(report, settings.PlotsDirectory)}");
+            (List<float[]> embeddings, List<string> labels) = EmbeddingsAndLabels(ml, model.Transform(data), TrainingPlots.MaxScatterPoints);
+            output.WriteLine($"plot: {TrainingPlots.Embeddings(embeddings, labels, $"{report.Method} {report.Encoder} embeddings of the training images (PCA)", settings.PlotsDirectory)}");
+        }
+        return 0;
+    }
+
+    /// <summary>Reads up to <paramref name="limit"/> rows of the embedding column and the label (text or number) as text.</summary>
+    internal static (List<float[]> Embeddings, List<string> Labels) EmbeddingsAndLabels(MLContext ml, IDataView scored, int limit)
+    {
+        DataViewSchema.Column embedding = scored.Schema[EmbeddingColumn];
+        DataViewSchema.Column? label = scored.Schema.GetColumnOrNull("Label");
+        var embeddings = new List<float[]>();
+        var labels = new List<string>();
+        using DataViewRowCursor cursor = scored.GetRowCursor(label is DataViewSchema.Column lc ? new[] { embedding, lc } : new[] { embedding });
+        ValueGetter<VBuffer<float>> getEmbedding = cursor.GetGetter<VBuffer<float>>(embedding);
+        Func<string> getLabel = label switch
+        {
+            null => () => "",
+            { Type: TextDataViewType } => TextGetter(cursor, label.Value),
+            { Type: var t } when t.RawType == typeof(uint) => UIntGetter(cursor, label.Value),
+            _ => () => "",
+        };
+        VBuffer<float> buffer = default;
+        while (embeddings.Count < limit && cursor.MoveNext())
+        {
+            getEmbedding(ref buffer);
+            embeddings.Add(buffer.DenseValues().ToArray());
+            labels.Add(getLabel());
+        }
+        return (embeddings, labels);
+    }
+
+    private static Func<string> TextGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    {
+        ValueGetter<ReadOnlyMemory<char>> getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        return () =>
+        {
+            ReadOnlyMemory<char> value = default;
+            getter(ref value);
+            return value.ToString();
+        };
+    }
+
+    private static Func<string> UIntGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    {
+        ValueGetter<uint> getter = cursor.GetGetter<uint>(column);
+        return () =>
+        {
+            uint value = 0;
+            getter(ref value);
+            return value.ToString(CultureInfo.InvariantCulture);
+        };
+    }
+
+    private static SimClrOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
+    {
+        var options = new SimClrOptions
+        {
+            OutputColumnName = EmbeddingColumn,
+            Encoder = settings.Encoder,
+            EncoderWidth = settings.Width,
+            EncoderPooling = settings.Pooling,
+            Epochs = settings.Epochs,
+            MaxMinutes = settings.Minutes,
+            MaxSteps = settings.MaxSteps,
+            BatchSize = settings.BatchSize,
+            Seed = settings.Seed,
+            Device = settings.Device,
+            Progress = progress,
+            ProgressIntervalSeconds = progress.IntervalSeconds,
+        };
+        if (settings.LearningRate is double lr) options.LearningRate = lr;
+        return options;
+    }
+}

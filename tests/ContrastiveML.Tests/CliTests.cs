@@ -1,0 +1,105 @@
+using System.Globalization;
+using ContrastiveML.Samples.Plots;
+using Microsoft.ML.Data;
+
+namespace ContrastiveML.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly ImageFolderFixture _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    /// <summary>Options for a pretraining run of a second or so: a width-4 encoder, 8x8 images, two steps.</summary>
+    private string[] TinyPretrain(params string[] extra) => new[]
+    {
+        "pretrain", "--images", _folder.Images, "--size", "8x8", "--width", "4", "--max-steps", "2", "--batch-size", "4",
+        "--device", "cpu", "--seed", "3",
+    }.Concat(extra).ToArray();
+
+    [Theory]
+    [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
+    [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
+    [InlineData("probe", "--method", "--minutes", "--json", "--plots")]
+    public void EveryVerbHasHelp(string verb, params string[] options)
+    {
+        var (code, output, _) = CliRunner.Run(verb, "--help");
+        Assert.Equal(0, code);
+        Assert.All(options, o => Assert.Contains(o, output));
+    }
+
+    [Fact]
+    public void PretrainStopsOnABadFileByDefaultAndNamesIt()
+    {
+        string model = _folder.Output("model.zip");
+        var (code, _, error) = CliRunner.Run(TinyPretrain("--out", model));
+        Assert.Equal(1, code);
+        Assert.Contains($"'{ImageFolderFixture.BrokenFile}'", error);
+        Assert.Contains("--on-bad-file skip", error);
+        Assert.False(File.Exists(model));
+    }
+
+    [Fact]
+    public void PretrainThenEmbedWritesOneRowPerImage()
+    {
+        string model = _folder.Output("model.zip"), onnx = _folder.Output("encoder.onnx"), plots = _folder.Output("plots"), csv = _folder.Output("embeddings.csv");
+        var pretrain = CliRunner.Run(TinyPretrain("--on-bad-file", "skip", "--out", model, "--onnx", onnx, "--plots", plots));
+        Assert.True(pretrain.ExitCode == 0, pretrain.Error);
+        Assert.Contains($"skipping: '{ImageFolderFixture.BrokenFile}'", pretrain.Error);
+        Assert.Contains("8 images", pretrain.Output);
+        Assert.Contains("2 labelled subfolders", pretrain.Output);
+        Assert.Contains("pretrained: 2 steps", pretrain.Output);
+        Assert.True(new FileInfo(model).Length > 0);
+        Assert.True(new FileInfo(onnx).Length > 0);
+        using (MLImage loss = MLImage.CreateFromFile(Path.Combine(plots, TrainingPlots.LossCurveFile))) Assert.Equal(800, loss.Width);
+        using (MLImage scatter = MLImage.CreateFromFile(Path.Combine(plots, TrainingPlots.EmbeddingsFile))) Assert.Equal(800, scatter.Width);
+
+        // Without --on-bad-file skip, embed stops on the broken file too; with it, one row per image.
+        Assert.Equal(1, CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv).ExitCode);
+        var embed = CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv, "--on-bad-file", "skip");
+        Assert.True(embed.ExitCode == 0, embed.Error);
+
+        string[] lines = File.ReadAllLines(csv);
+        Assert.Equal(1 + 2 * ImageFolderFixture.ImagesPerLabel, lines.Length);
+        int columns = lines[0].Split(',').Length;
+        Assert.StartsWith("path,e0,e1,", lines[0]);
+        Assert.Equal("cats/cats0.png", lines[1].Split(',')[0]);
+        Assert.All(lines.Skip(1), l =>
+        {
+            string[] fields = l.Split(',');
+            Assert.Equal(columns, fields.Length);
+            Assert.All(fields.Skip(1), f => Assert.True(float.IsFinite(float.Parse(f, CultureInfo.InvariantCulture))));
+        });
+        Assert.DoesNotContain(lines, l => l.StartsWith(ImageFolderFixture.BrokenFile, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PretrainReadsFashionMnistIdxFiles()
+    {
+        string model = _folder.Output("idx.zip"), plots = _folder.Output("idx-plots");
+        var run = CliRunner.Run("pretrain", "--idx", Samples.FashionMnist.DefaultDirectory, "--limit", "16", "--width", "4", "--max-steps", "1",
+                                "--batch-size", "8", "--device", "cpu", "--out", model, "--plots", plots);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("pretrained: 1 steps", run.Output);
+        Assert.True(File.Exists(model));
+        // IDX labels are class numbers (uint); the scatter colours by them as by folder names.
+        Assert.True(File.Exists(Path.Combine(plots, TrainingPlots.EmbeddingsFile)));
+
+        // embed reads image folders; a model trained on IDX pixels is refused with the column it lacks.
+        var embed = CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", _folder.Output("x.csv"));
+        Assert.Equal(1, embed.ExitCode);
+        Assert.Contains("'ImagePath'", embed.Error);
+    }
+
+    [Theory]
+    [InlineData("error: Give exactly one of --images DIR or --idx DIR; found neither", "pretrain", "--out", "m.zip")]
+    [InlineData("--size must be HEIGHTxWIDTH", "pretrain", "--images", ".", "--size", "32", "--out", "m.zip")]
+    [InlineData("--channels must be 1 or 3; found 2", "pretrain", "--images", ".", "--channels", "2", "--out", "m.zip")]
+    [InlineData("--model: file 'missing.zip' was not found", "embed", "--model", "missing.zip", "--images", ".", "--out", "e.csv")]
+    public void BadOptionsAreNamed(string expected, params string[] args)
+    {
+        var (code, _, error) = CliRunner.Run(args);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, error);
+    }
+}

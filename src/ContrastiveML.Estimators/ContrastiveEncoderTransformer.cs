@@ -44,13 +44,14 @@ public sealed class ContrastiveEncoderTransformer : ITransformer
     /// <summary>A copy of the exported encoder as an ONNX model (input: raw pixels [N, C*H*W]; output: embeddings [N, D]).</summary>
     public byte[] GetOnnxModel() => (byte[])_onnxModel.Clone();
 
-    /// <summary>Writes the exported ONNX encoder to <paramref name="path"/>, for use outside ML.NET (ONNX Runtime, other languages).</summary>
+    /// <summary>
+    /// Writes the exported ONNX encoder to <paramref name="path"/>, for use outside ML.NET (ONNX Runtime, other languages).
+    /// The write is atomic: a reader (or a crash) sees the old file or the complete new one, never a partial model.
+    /// </summary>
     public void SaveOnnx(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, _onnxModel);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllBytes(path, _onnxModel);
     }
 
     /// <inheritdoc />

@@ -11,6 +11,12 @@ namespace ContrastiveML;
 /// <c>mlContext.Model.Save</c> writes that chain, ONNX bytes included, and <c>mlContext.Model.Load</c> gives it back
 /// with stock ML.NET and Microsoft.ML.OnnxTransformer alone (the loaded object is the inner chain, not this type).
 /// </summary>
+/// <remarks>
+/// One instance, or one loaded chain, may score from many threads at once (Transform, or a PredictionEngine per
+/// thread). Create per-thread engines over a shared loaded chain with
+/// <c>new PredictionEngineOptions { OwnsTransformer = false }</c>: by ML.NET's default an engine owns its model, and
+/// disposing one disposes the chain's ONNX Runtime session while other threads still use it.
+/// </remarks>
 public sealed class ContrastiveEncoderTransformer : ITransformer
 {
     private readonly ITransformer _inner;

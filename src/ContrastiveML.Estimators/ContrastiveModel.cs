@@ -6,14 +6,16 @@ namespace ContrastiveML;
 /// Loads a model zip saved with <c>mlContext.Model.Save</c> (a fitted contrastive encoder, alone or inside a larger
 /// pipeline) like <c>mlContext.Model.Load</c>, but with errors that say which file is damaged and how: ML.NET's own
 /// are "Failed to open a zip archive" for a truncated file and "Error during class instantiation" for corrupted
-/// ONNX bytes, neither naming the file.
+/// ONNX bytes, neither naming the file. It also checks every entry against the CRC-32 recorded in the zip, which
+/// neither ML.NET nor .NET's ZipArchive does, so a flipped bit fails the load instead of changing the weights.
 /// </summary>
 public static class ContrastiveModel
 {
     /// <summary>
     /// Loads the model at <paramref name="path"/>. Throws <see cref="FileNotFoundException"/> when there is no such
     /// file, and <see cref="InvalidDataException"/> naming the file and the cause when it is not a readable model zip
-    /// (truncated, not a zip) or a transformer in it cannot be restored (e.g. corrupted ONNX bytes).
+    /// (truncated, not a zip), an entry does not match its recorded checksum, or a transformer in it cannot be
+    /// restored (e.g. corrupted ONNX bytes).
     /// </summary>
     /// <param name="mlContext">The context to load into.</param>
     /// <param name="path">The model zip.</param>
@@ -43,6 +45,8 @@ public static class ContrastiveModel
         long length = stream.CanSeek ? stream.Length - stream.Position : -1;
         try
         {
+            // A non-seekable stream cannot be read twice; it loads without the checksum pass.
+            if (stream.CanSeek) ZipIntegrity.Verify(stream, source);
             return mlContext.Model.Load(stream, out inputSchema);
         }
         catch (FormatException error) when (error.InnerException is InvalidDataException || error.Message.Contains("zip", StringComparison.OrdinalIgnoreCase))

@@ -20,6 +20,9 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     where TOptions : ContrastiveEncoderOptions
 {
     private const int ProbeBatchSize = 16;
+
+    /// <summary>Held while a Fit seeds libtorch's global generator and initialises its modules (see Fit).</summary>
+    private static readonly object InitializationLock = new();
     private readonly IHostEnvironment _env;
     private readonly MLContext? _mlContext;
 
@@ -92,9 +95,18 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         Device device = TrainingDeviceSelector.Select(Options.Device);
         Log($"{MethodName}: training on {(device.type == DeviceType.CUDA ? "CUDA" : "CPU")} ({statistics.RowCount} images of {shape}, seed {seed}).");
 
-        manual_seed(seed);
-        ImageEncoder encoder = EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth, Options.EncoderPooling);
-        using IContrastiveMethod method = CreateMethod(encoder, seed);
+        ImageEncoder encoder;
+        IContrastiveMethod method;
+        // TorchSharp's layers initialise their weights from libtorch's one process-wide generator, so seeding it and
+        // building the modules must not interleave with another Fit on another thread, or the same seed would give
+        // different weights. Training itself draws only from this Fit's own generator and Random.
+        lock (InitializationLock)
+        {
+            manual_seed(seed);
+            encoder = EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth, Options.EncoderPooling);
+            method = CreateMethod(encoder, seed);
+        }
+        using IContrastiveMethod disposeMethod = method;
         method.MoveTo(device);
 
         var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize);

@@ -11,6 +11,12 @@ namespace ContrastiveML;
 /// <c>mlContext.Model.Save</c> writes that chain, ONNX bytes included, and <c>mlContext.Model.Load</c> gives it back
 /// with stock ML.NET and Microsoft.ML.OnnxTransformer alone (the loaded object is the inner chain, not this type).
 /// </summary>
+/// <remarks>
+/// One instance, or one loaded chain, may score from many threads at once (Transform, or a PredictionEngine per
+/// thread). Create per-thread engines over a shared loaded chain with
+/// <c>new PredictionEngineOptions { OwnsTransformer = false }</c>: by ML.NET's default an engine owns its model, and
+/// disposing one disposes the chain's ONNX Runtime session while other threads still use it.
+/// </remarks>
 public sealed class ContrastiveEncoderTransformer : ITransformer
 {
     private readonly ITransformer _inner;
@@ -44,13 +50,14 @@ public sealed class ContrastiveEncoderTransformer : ITransformer
     /// <summary>A copy of the exported encoder as an ONNX model (input: raw pixels [N, C*H*W]; output: embeddings [N, D]).</summary>
     public byte[] GetOnnxModel() => (byte[])_onnxModel.Clone();
 
-    /// <summary>Writes the exported ONNX encoder to <paramref name="path"/>, for use outside ML.NET (ONNX Runtime, other languages).</summary>
+    /// <summary>
+    /// Writes the exported ONNX encoder to <paramref name="path"/>, for use outside ML.NET (ONNX Runtime, other languages).
+    /// The write is atomic: a reader (or a crash) sees the old file or the complete new one, never a partial model.
+    /// </summary>
     public void SaveOnnx(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, _onnxModel);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllBytes(path, _onnxModel);
     }
 
     /// <inheritdoc />

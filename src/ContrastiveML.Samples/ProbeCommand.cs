@@ -27,6 +27,7 @@ internal static class ProbeCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 256 };
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
         var temperature = new Option<double?>("--temperature") { Description = "NT-Xent temperature (default: the estimator's)." };
+        var cropScaleMin = new Option<double?>("--crop-scale-min") { Description = "Smallest crop area fraction of the view augmentation (default: the estimator's for the image shape)." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images (quick runs)." };
         var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test images (quick runs)." };
@@ -38,13 +39,13 @@ internal static class ProbeCommand
 
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
-            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, seed, trainLimit, testLimit, data, json, onnx, device, plots,
+            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots,
         };
         command.SetAction(parse =>
         {
             var settings = new ProbeSettings(
                 parse.GetValue(method)!, parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(epochs), parse.GetValue(minutes),
-                parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(seed),
+                parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(cropScaleMin), parse.GetValue(seed),
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
                 parse.GetValue(device), parse.GetValue(plots));
             return Run(settings, parse.InvocationConfiguration.Output);
@@ -54,7 +55,7 @@ internal static class ProbeCommand
 
     internal sealed record ProbeSettings(
         string Method, EncoderKind Encoder, int Width, EmbeddingPooling Pooling, int Epochs, double? Minutes, int BatchSize, double? LearningRate,
-        double? Temperature, int Seed, int? TrainLimit, int? TestLimit, string DataDirectory, string? JsonPath, string? OnnxPath,
+        double? Temperature, double? CropScaleMin, int Seed, int? TrainLimit, int? TestLimit, string DataDirectory, string? JsonPath, string? OnnxPath,
         TrainingDevice Device, string? PlotsDirectory = null);
 
     internal static int Run(ProbeSettings settings, TextWriter output)
@@ -162,6 +163,11 @@ internal static class ProbeCommand
         };
         if (settings.LearningRate is double lr) options.LearningRate = lr;
         if (settings.Temperature is double t) options.Temperature = t;
+        if (settings.CropScaleMin is double crop)
+        {
+            options.Augmentation = ContrastiveML.Augmentation.SimClrAugmentationOptions.ForSmallGrayscale();
+            options.Augmentation.CropScaleMin = crop;
+        }
         return options;
     }
 }

@@ -47,10 +47,19 @@ public class OnnxExportTests(ITestOutputHelper output)
     [InlineData(EncoderKind.CompactCnn, 1, 28, 28, 4 * 8 * 4)]  // 7x7 last map: odd, the quadrants share the middle line
     [InlineData(EncoderKind.CompactCnn, 3, 32, 24, 4 * 8 * 4)]  // 8x6 last map: exact quadrants
     [InlineData(EncoderKind.ResNet18, 3, 20, 20, 8 * 4 * 4)]    // 3x3 last map
-    public void QuadrantPoolingMatchesOnnxRuntime(EncoderKind kind, int channels, int height, int width, int expectedDim)
+    public void QuadrantPoolingMatchesOnnxRuntime(EncoderKind kind, int channels, int height, int width, int expectedDim) =>
+        GridPoolingMatchesOnnxRuntime(kind, EmbeddingPooling.Quadrants, channels, height, width, expectedDim);
+
+    [Theory]
+    [InlineData(EncoderKind.CompactCnn, 1, 28, 28, 4 * 8 * 9)]  // 7x7 last map: cells of 3 with stride 2
+    [InlineData(EncoderKind.CompactCnn, 3, 24, 36, 4 * 8 * 9)]  // 6x9 last map: exact cells
+    public void Grid3x3PoolingMatchesOnnxRuntime(EncoderKind kind, int channels, int height, int width, int expectedDim) =>
+        GridPoolingMatchesOnnxRuntime(kind, EmbeddingPooling.Grid3x3, channels, height, width, expectedDim);
+
+    private static void GridPoolingMatchesOnnxRuntime(EncoderKind kind, EmbeddingPooling pooling, int channels, int height, int width, int expectedDim)
     {
         var shape = new ImageShape(channels, height, width);
-        using var encoder = EncoderFactory.Create(kind, shape, kind == EncoderKind.CompactCnn ? 8 : 4, EmbeddingPooling.Quadrants);
+        using var encoder = EncoderFactory.Create(kind, shape, kind == EncoderKind.CompactCnn ? 8 : 4, pooling);
         Assert.Equal(expectedDim, encoder.EmbeddingDim);
         EncoderTestKit.TrainBriefly(encoder);
         var normalization = EncoderTestKit.Normalization(channels);
@@ -69,6 +78,9 @@ public class OnnxExportTests(ITestOutputHelper output)
         using var map = arange(16, dtype: float32).reshape(1, 1, 4, 4);
         float[] pooled = pool.forward(map).flatten().data<float>().ToArray();
         Assert.Equal(new float[] { 2.5f, 4.5f, 10.5f, 12.5f }, pooled);
+        // A 3x3 grid on a 4x4 map: 2x2 cells with stride 1.
+        using var grid = EmbeddingPoolingLayers.Create(EmbeddingPooling.Grid3x3, 4, 4, "test");
+        Assert.Equal(new float[] { 2.5f, 3.5f, 4.5f, 6.5f, 7.5f, 8.5f, 10.5f, 11.5f, 12.5f }, grid.forward(map).flatten().data<float>().ToArray());
         Assert.Throws<ArgumentException>(() => EmbeddingPoolingLayers.Create(EmbeddingPooling.Quadrants, 1, 4, "test"));
     }
 

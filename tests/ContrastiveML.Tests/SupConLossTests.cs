@@ -83,6 +83,20 @@ public class SupConLossTests
     }
 
     [Fact]
+    public void ThreeStackedViewsMatchHandComputation()
+    {
+        // V = 3 views of N = 3 samples, samples 0 and 2 of one class: 9 rows, each with 2 to 5 positives.
+        var f = RandomRows(9, 3, 17);
+        long[] labels = { 4, 8, 4, 4, 8, 4, 4, 8, 4 };
+        var (expected, anchors) = Reference(f, labels, 0.3);
+        using var scope = NewDisposeScope();
+        var loss = SupConLoss.Compute(Rows(f), tensor(labels), 0.3, out long count);
+        Assert.Equal(9, anchors);
+        Assert.Equal(9, count);
+        Assert.Equal(expected, loss.item<float>(), 1e-4);
+    }
+
+    [Fact]
     public void AllUniqueLabelsGiveAZeroLossThatStillBackpropagates()
     {
         using var scope = NewDisposeScope();

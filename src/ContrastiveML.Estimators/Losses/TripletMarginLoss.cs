@@ -1,0 +1,111 @@
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace ContrastiveML.Losses;
+
+/// <summary>Which triplets (anchor a, positive p with a's label, negative n with another label) a triplet loss uses.</summary>
+/// <remarks>With distances d and margin m (Schroff, Kalenichenko and Philbin, "FaceNet", CVPR 2015, section 3.2).</remarks>
+public enum TripletMining
+{
+    /// <summary>Every valid triplet (a ≠ p, label(p) = label(a), label(n) ≠ label(a)).</summary>
+    All,
+    /// <summary>d(a, n) &lt; d(a, p): the negative is closer than the positive.</summary>
+    Hard,
+    /// <summary>d(a, p) &lt; d(a, n) &lt; d(a, p) + m: the negative is farther but inside the margin.</summary>
+    SemiHard,
+    /// <summary>d(a, n) &gt; d(a, p) + m: already satisfied; these have zero loss, so the loss is zero (useful for counting).</summary>
+    Easy,
+}
+
+/// <summary>A mined loss with the counts behind it, for progress reporting.</summary>
+/// <param name="Loss">The scalar loss, connected to the embeddings' graph (a graph-connected zero when nothing is active).</param>
+/// <param name="Selected">How many triplets or pairs the mining selected.</param>
+/// <param name="Active">How many of those had a loss &gt; 0 and entered the mean.</param>
+public sealed record MinedLoss(Tensor Loss, long Selected, long Active)
+{
+    /// <summary><see cref="Active"/> / <see cref="Selected"/>, 0 when nothing was selected.</summary>
+    public double ActiveFraction => Selected == 0 ? 0 : (double)Active / Selected;
+}
+
+/// <summary>
+/// The triplet margin loss (Weinberger and Saul, JMLR 2009; Schroff et al., "FaceNet", CVPR 2015, eq. 1), mined
+/// inside the batch from the [N, N] distance matrix.
+/// </summary>
+/// <remarks>
+/// For each mined triplet (a, p, n), ℓ = max(0, d(a, p) − d(a, n) + m); the loss is the mean of ℓ over the active
+/// triplets (ℓ &gt; 0), as pytorch-metric-learning's TripletMarginLoss with its AvgNonZeroReducer, so that the many
+/// already-satisfied triplets do not dilute the gradient. With no active triplet the loss is 0 · Σ embeddings (zero,
+/// still connected to the graph). Mining compares detached distances; the loss uses the differentiable ones.
+/// Memory: only the [N, N] distance matrix is built (never [N, N, D] nor [N, N, N, D]); triplets are enumerated by
+/// broadcasting [c, N, 1] against [c, 1, N] over chunks of c anchors with c·N² ≤ 2²² elements, so each of a chunk's masks and
+/// loss tensors stays within 16 MiB of float32 for N ≤ 2048 (a chunk holds at least one anchor, so beyond that it is
+/// [1, N, N]); an unchunked [N, N, N] would be O(N³) memory: 4 GiB of float32 at N = 1024.
+/// Euclidean distances are √max(‖a‖² + ‖b‖² − 2aᵀb, 1e-12): identical embeddings give a distance of about 1e-6 and a
+/// finite gradient rather than NaN (√ has an infinite derivative at 0).
+/// </remarks>
+public static class TripletMarginLoss
+{
+    private const long ChunkElements = 1L << 22;
+
+    /// <summary>Computes the mined triplet margin loss of a batch.</summary>
+    /// <param name="embeddings">[N, D] embeddings (not normalised here; normalise first, or use <see cref="DistanceKind.Cosine"/>).</param>
+    /// <param name="labels">[N] int64 class labels.</param>
+    /// <param name="margin">m ≥ 0; FaceNet uses 0.2 on unit-length embeddings.</param>
+    /// <param name="mining">Which triplets enter the loss; see <see cref="TripletMining"/>.</param>
+    /// <param name="distance">The distance d.</param>
+    /// <returns>The loss, the number of mined triplets and the number of active ones.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The margin is negative or not finite, or an enum value is unknown.</exception>
+    /// <exception cref="ArgumentException">The embeddings are not [N, D] or the labels not an int64 [N] on the same device.</exception>
+    public static MinedLoss Compute(Tensor embeddings, Tensor labels, double margin = 0.2, TripletMining mining = TripletMining.All, DistanceKind distance = DistanceKind.Euclidean)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (!(margin >= 0 && double.IsFinite(margin)))
+            throw new ArgumentOutOfRangeException(nameof(margin), margin, $"The margin must be a finite number ≥ 0; found {margin}.");
+        if (!Enum.IsDefined(mining))
+            throw new ArgumentOutOfRangeException(nameof(mining), mining, $"Unknown mining {mining}.");
+        if (!Enum.IsDefined(distance))
+            throw new ArgumentOutOfRangeException(nameof(distance), distance, $"Unknown distance {distance}.");
+        LossChecks.FeaturesAndLabels(embeddings, labels, nameof(embeddings), nameof(labels));
+
+        using var scope = NewDisposeScope();
+        long n = embeddings.shape[0];
+        var d = Distances.Matrix(embeddings, distance);                                     // [N, N]
+        var detached = d.detach();
+        var same = labels.unsqueeze(1).eq(labels.unsqueeze(0));
+        var positive = same.logical_and(eye(n, dtype: ScalarType.Bool, device: d.device).logical_not());
+        var negative = same.logical_not();
+
+        long chunk = Math.Max(1, ChunkElements / (n * n));
+        long selected = 0, active = 0;
+        Tensor? sum = null;
+        for (long start = 0; start < n; start += chunk)
+        {
+            long c = Math.Min(chunk, n - start);
+            using var inner = NewDisposeScope();
+            var dap = d.narrow(0, start, c).unsqueeze(2);                                   // [c, N, 1]: d(a, p)
+            var dan = d.narrow(0, start, c).unsqueeze(1);                                   // [c, 1, N]: d(a, n)
+            var xap = detached.narrow(0, start, c).unsqueeze(2);
+            var xan = detached.narrow(0, start, c).unsqueeze(1);
+            var valid = positive.narrow(0, start, c).unsqueeze(2).logical_and(negative.narrow(0, start, c).unsqueeze(1));
+            var mined = mining switch
+            {
+                TripletMining.All => valid,
+                TripletMining.Hard => valid.logical_and(xan.lt(xap)),
+                TripletMining.SemiHard => valid.logical_and(xan.gt(xap)).logical_and(xan.lt(xap + margin)),
+                _ => valid.logical_and(xan.gt(xap + margin)),
+            };
+            var loss = F.relu(dap - dan + margin);                                          // [c, N, N]
+            var isActive = mined.logical_and(loss.detach().gt(0));
+            selected += mined.sum().item<long>();
+            long chunkActive = isActive.sum().item<long>();
+            if (chunkActive == 0)
+                continue;
+            active += chunkActive;
+            var part = loss.masked_fill(isActive.logical_not(), 0).sum();
+            sum = sum is null ? part.MoveToOuterDisposeScope() : (sum + part).MoveToOuterDisposeScope();
+        }
+        var result = sum is null ? embeddings.sum() * 0 : sum / active;
+        return new MinedLoss(result.MoveToOuterDisposeScope(), selected, active);
+    }
+}

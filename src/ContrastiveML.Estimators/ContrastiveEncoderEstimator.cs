@@ -43,6 +43,9 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     /// <summary>The method's display name, e.g. "SimCLR".</summary>
     private protected string MethodName { get; }
 
+    /// <summary>The class-label column a supervised method reads alongside the pixels; null (the default) for none.</summary>
+    private protected virtual string? LabelColumnName => null;
+
     /// <summary>Creates the method (encoder, heads, augmentation, loss) for one Fit.</summary>
     private protected abstract IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed);
 
@@ -54,6 +57,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         PixelInput.Resolve(inputSchema, Options.InputColumnName, Options.ImageShape!, nameof(inputSchema));
+        if (LabelColumnName is string label) LabelColumn.Check(inputSchema, label, nameof(inputSchema));
         IEnumerable<SchemaShape.Column> columns = inputSchema
             .Where(c => c.Name != Options.OutputColumnName)
             .Append(MLNetInterop.KnownSizeSingleVector(Options.OutputColumnName));
@@ -66,6 +70,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         ArgumentNullException.ThrowIfNull(input);
         ImageShape shape = Options.ImageShape!;
         PixelInput pixelInput = PixelInput.Resolve(input.Schema, Options.InputColumnName, shape, nameof(input));
+        LabelColumn? labels = LabelColumnName is string labelName ? LabelColumn.Resolve(input.Schema, labelName, nameof(input)) : null;
 
         IHost host = _env.Register(MethodName);
         using IChannel channel = host.Start("Fit");
@@ -85,7 +90,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         IDataView pixels = extractor?.Transform(input) ?? input;
 
         PixelStatistics statistics = PixelStatistics.Scan(pixels, pixelColumn, shape, Options.PixelScale, CheckCanceled);
-        ValidateData(pixels, statistics);
+        ValidateData(pixels, statistics, labels, CheckCanceled);
         int batchSize = (int)Math.Min(Options.BatchSize, statistics.RowCount);
         if (batchSize < Options.BatchSize)
         {
@@ -109,7 +114,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         using IContrastiveMethod disposeMethod = method;
         method.MoveTo(device);
 
-        var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize);
+        var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize, labels);
         var trainer = new ContrastiveTrainer(Options, Log, CheckCanceled);
         TrainingReport report = trainer.Train(method, reader, statistics, batchSize, device, seed, Options.Encoder.ToString());
 
@@ -127,8 +132,11 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         return new ContrastiveEncoderTransformer(inner, onnx, report, Options.InputColumnName, Options.OutputColumnName);
     }
 
-    /// <summary>Method-specific checks of the data before training (e.g. labels for supervised methods).</summary>
-    private protected virtual void ValidateData(IDataView pixels, PixelStatistics statistics)
+    /// <summary>
+    /// Method-specific checks of the data before training (e.g. labels for supervised methods); <paramref name="labels"/>
+    /// is the resolved label column, null when the method reads none.
+    /// </summary>
+    private protected virtual void ValidateData(IDataView pixels, PixelStatistics statistics, LabelColumn? labels, Action checkCanceled)
     {
     }
 

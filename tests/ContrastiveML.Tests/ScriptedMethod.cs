@@ -37,11 +37,11 @@ internal sealed class ScriptedMethod : IContrastiveMethod
 
     public void MoveTo(Device device) => Encoder.to(device);
 
-    public Tensor ComputeLoss(Tensor images, Func<Tensor, Tensor> normalize, Generator generator)
+    public Tensor ComputeLoss(ContrastiveBatch batch)
     {
         Steps++;
         OnStep?.Invoke(Steps);
-        Tensor loss = Encoder.forward(normalize(images)).pow(2).mean();
+        Tensor loss = Encoder.forward(batch.Normalize(batch.Images)).pow(2).mean();
         return Steps >= NaNFromStep ? loss.mul(float.NaN) : loss;
     }
 

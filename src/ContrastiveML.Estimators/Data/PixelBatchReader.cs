@@ -6,11 +6,15 @@ namespace ContrastiveML.Data;
 /// <summary>A batch of images as one flat CHW float array (row-major, <see cref="Count"/> rows of <c>C*H*W</c>).</summary>
 internal sealed class PixelBatch
 {
-    public PixelBatch(float[] pixels, int count)
+    public PixelBatch(float[] pixels, int count, long[]? labels = null)
     {
         Pixels = pixels;
         Count = count;
+        Labels = labels;
     }
+
+    /// <summary>Dense class indices of the <see cref="Count"/> images (the first Count entries), or null when no label column is read.</summary>
+    public long[]? Labels { get; }
 
     /// <summary>Raw pixel values, <see cref="Count"/> * C*H*W of them.</summary>
     public float[] Pixels { get; }
@@ -30,13 +34,16 @@ internal sealed class PixelBatchReader
     private readonly string _columnName;
     private readonly int _rowSize;
     private readonly int _shuffleBufferSize;
+    private readonly LabelColumn? _labels;
 
     /// <param name="data">The data; <paramref name="columnName"/> must be a float vector of <paramref name="rowSize"/> values.</param>
     /// <param name="columnName">The pixel column.</param>
     /// <param name="rowSize">Values per row (C*H*W).</param>
     /// <param name="shuffleBufferSize">Rows held for shuffling; 0 or 1 reads in cursor order.</param>
-    public PixelBatchReader(IDataView data, string columnName, int rowSize, int shuffleBufferSize)
+    /// <param name="labels">A label column to read alongside the pixels (kept with its row through the shuffle); null for none.</param>
+    public PixelBatchReader(IDataView data, string columnName, int rowSize, int shuffleBufferSize, LabelColumn? labels = null)
     {
+        _labels = labels;
         _data = data;
         _columnName = columnName;
         _rowSize = rowSize;
@@ -51,10 +58,14 @@ internal sealed class PixelBatchReader
     {
         DataViewSchema.Column column = _data.Schema[_columnName];
         // ML.NET shuffles cursors of data views that support it (in-memory, cached); the buffer below shuffles the rest.
-        using DataViewRowCursor cursor = _data.GetRowCursor(new[] { column }, _data.CanShuffle ? new Random(random.Next()) : null);
+        DataViewSchema.Column[] active = _labels == null ? new[] { column } : new[] { column, _data.Schema[_labels.ColumnName] };
+        using DataViewRowCursor cursor = _data.GetRowCursor(active, _data.CanShuffle ? new Random(random.Next()) : null);
         ValueGetter<VBuffer<float>> getter = cursor.GetGetter<VBuffer<float>>(column);
+        Func<long, long>? labelGetter = _labels?.CreateGetter(cursor);
         var shuffleBuffer = new List<float[]>(Math.Min(_shuffleBufferSize, 1 << 16));
+        var labelBuffer = new List<long>(labelGetter == null ? 0 : Math.Min(_shuffleBufferSize, 1 << 16));
         var batch = new float[batchSize * _rowSize];
+        long[]? batchLabels = labelGetter == null ? null : new long[batchSize];
         int inBatch = 0;
         long row = 0;
         VBuffer<float> buffer = default;
@@ -65,10 +76,12 @@ internal sealed class PixelBatchReader
             getter(ref buffer);
             float[] values = spare ?? new float[_rowSize];
             spare = null;
+            long label = labelGetter?.Invoke(row) ?? 0;
             PixelRow.Dense(ref buffer, _rowSize, _columnName, row++).CopyTo(values);
             if (shuffleBuffer.Count < _shuffleBufferSize)
             {
                 shuffleBuffer.Add(values);
+                if (batchLabels != null) labelBuffer.Add(label);
                 continue;
             }
             // Emit a random buffered row and keep the new one in its place.
@@ -76,11 +89,17 @@ internal sealed class PixelBatchReader
             float[] next = shuffleBuffer[pick];
             shuffleBuffer[pick] = values;
             Array.Copy(next, 0, batch, inBatch * _rowSize, _rowSize);
+            if (batchLabels != null)
+            {
+                batchLabels[inBatch] = labelBuffer[pick];
+                labelBuffer[pick] = label;
+            }
             spare = next;
             if (++inBatch == batchSize)
             {
-                yield return new PixelBatch(batch, inBatch);
+                yield return new PixelBatch(batch, inBatch, batchLabels);
                 batch = new float[batchSize * _rowSize];
+                batchLabels = batchLabels == null ? null : new long[batchSize];
                 inBatch = 0;
             }
         }
@@ -91,16 +110,22 @@ internal sealed class PixelBatchReader
             int pick = random.Next(i + 1);
             (shuffleBuffer[pick], shuffleBuffer[i]) = (shuffleBuffer[i], shuffleBuffer[pick]);
             Array.Copy(shuffleBuffer[i], 0, batch, inBatch * _rowSize, _rowSize);
+            if (batchLabels != null)
+            {
+                (labelBuffer[pick], labelBuffer[i]) = (labelBuffer[i], labelBuffer[pick]);
+                batchLabels[inBatch] = labelBuffer[i];
+            }
             if (++inBatch == batchSize)
             {
-                yield return new PixelBatch(batch, inBatch);
+                yield return new PixelBatch(batch, inBatch, batchLabels);
                 batch = new float[batchSize * _rowSize];
+                batchLabels = batchLabels == null ? null : new long[batchSize];
                 inBatch = 0;
             }
         }
         if (inBatch >= minimumLastBatch)
         {
-            yield return new PixelBatch(batch, inBatch);
+            yield return new PixelBatch(batch, inBatch, batchLabels);
         }
     }
 }

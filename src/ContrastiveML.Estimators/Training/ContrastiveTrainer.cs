@@ -84,7 +84,8 @@ internal sealed class ContrastiveTrainer
                 using (DisposeScope scope = NewDisposeScope())
                 {
                     Tensor images = BatchToTensor(batch, shape, device).mul_(_options.PixelScale);
-                    Tensor loss = method.ComputeLoss(images, Normalize, generator);
+                    Tensor? labels = LabelsToTensor(batch, device);
+                    Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, Normalize, generator));
                     lossValue = loss.item<float>();
                     if (!double.IsFinite(lossValue))
                     {
@@ -164,6 +165,15 @@ internal sealed class ContrastiveTrainer
                                             imagesPerSecond, elapsed, TimeSpan.FromSeconds(Math.Max(0, remaining)), method.ProgressFigures());
         _options.Progress?.Report(progress);
         _log(progress.ToString());
+    }
+
+    /// <summary>A batch's labels as an [N] int64 tensor on <paramref name="device"/>; null when the batch has none.</summary>
+    internal static Tensor? LabelsToTensor(PixelBatch batch, Device device)
+    {
+        if (batch.Labels is not long[] labels) return null;
+        long[] values = labels.Length == batch.Count ? labels : labels.AsSpan(0, batch.Count).ToArray();
+        Tensor result = tensor(values, new long[] { batch.Count });
+        return device.type == DeviceType.CPU ? result : result.to(device);
     }
 
     /// <summary>A batch's raw pixels as an [N,C,H,W] tensor on <paramref name="device"/> (one copy from the managed array).</summary>

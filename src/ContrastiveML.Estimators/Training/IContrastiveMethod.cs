@@ -4,6 +4,14 @@ using static TorchSharp.torch;
 
 namespace ContrastiveML.Training;
 
+/// <summary>One training batch as a method sees it.</summary>
+/// <param name="Images">[N,C,H,W] in [0, 1] on the training device.</param>
+/// <param name="Labels">[N] int64 dense class indices on the training device for supervised methods; null when the
+/// estimator reads no label column.</param>
+/// <param name="Normalize">Maps [0, 1] images to the encoder's normalised input.</param>
+/// <param name="Generator">The Fit's random generator on the training device (view augmentation draws from it).</param>
+internal sealed record ContrastiveBatch(Tensor Images, Tensor? Labels, Func<Tensor, Tensor> Normalize, Generator Generator);
+
 /// <summary>
 /// A contrastive pretraining method as the shared training loop sees it: the trainable modules and a loss over a
 /// batch of images. The loop owns data streaming, devices, the optimiser, the schedule, progress and export.
@@ -25,11 +33,8 @@ internal interface IContrastiveMethod : IDisposable
     /// <summary>Moves every module to <paramref name="device"/>.</summary>
     void MoveTo(Device device);
 
-    /// <summary>
-    /// The scalar loss of one batch. <paramref name="images"/> is [N,C,H,W] in [0, 1] on the training device;
-    /// <paramref name="normalize"/> maps [0, 1] images to the encoder's normalised input.
-    /// </summary>
-    Tensor ComputeLoss(Tensor images, Func<Tensor, Tensor> normalize, Generator generator);
+    /// <summary>The scalar loss of one batch (see <see cref="ContrastiveBatch"/>).</summary>
+    Tensor ComputeLoss(ContrastiveBatch batch);
 
     /// <summary>Method-specific figures for the progress report (e.g. active-triplet fraction); empty when none.</summary>
     IReadOnlyDictionary<string, double> ProgressFigures();

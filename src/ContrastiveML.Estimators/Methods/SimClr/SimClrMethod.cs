@@ -42,8 +42,9 @@ internal sealed class SimClrMethod : IContrastiveMethod
         _head.to(device);
     }
 
-    public Tensor ComputeLoss(Tensor images, Func<Tensor, Tensor> normalize, Generator generator)
+    public Tensor ComputeLoss(ContrastiveBatch batch)
     {
+        (Tensor images, Func<Tensor, Tensor> normalize, Generator generator) = (batch.Images, batch.Normalize, batch.Generator);
         long n = images.shape[0];
         Tensor first = _augmenter.MakeView(images, generator);
         Tensor second = _augmenter.MakeView(images, generator);

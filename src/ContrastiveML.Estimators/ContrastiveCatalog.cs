@@ -42,4 +42,43 @@ public static class ContrastiveCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new SimClrEstimator(MLNetInterop.GetEnvironment(catalog), options);
     }
+
+    /// <summary>
+    /// SupCon (supervised contrastive learning, Khosla et al. 2020): pretrains an encoder on the images of
+    /// <paramref name="inputColumnName"/> and the class labels of <paramref name="labelColumnName"/>, and writes its
+    /// embedding to <paramref name="outputColumnName"/>. The label column is read only while fitting; the fitted
+    /// transformer needs the image column alone.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="outputColumnName">Output: a known-size float vector, the encoder's pooled features.</param>
+    /// <param name="inputColumnName">Input: a known-size float vector of C*H*W pixels (0..255, CHW) or an image column.</param>
+    /// <param name="labelColumnName">Class labels: a scalar key, UInt32, Int32, Int64, Single, Double, Boolean or Text column
+    /// (missing values, i.e. key 0, NaN or empty text, are an error).</param>
+    /// <param name="imageShape">Channels, height and width of one image.</param>
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Images per batch (each gives two views); keep it well above the number of classes.</param>
+    public static SupConEstimator SupCon(this TransformsCatalog catalog, string outputColumnName, string inputColumnName, string labelColumnName,
+                                         ImageShape imageShape, EncoderKind encoder = EncoderKind.CompactCnn, int epochs = 10, int batchSize = 256)
+    {
+        return catalog.SupCon(new SupConOptions
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            LabelColumnName = labelColumnName,
+            ImageShape = imageShape,
+            Encoder = encoder,
+            Epochs = epochs,
+            BatchSize = batchSize,
+        });
+    }
+
+    /// <summary>SupCon with every option (see <see cref="SupConOptions"/>).</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">The options.</param>
+    public static SupConEstimator SupCon(this TransformsCatalog catalog, SupConOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new SupConEstimator(MLNetInterop.GetEnvironment(catalog), options);
+    }
 }

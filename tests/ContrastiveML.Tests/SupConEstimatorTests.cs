@@ -1,0 +1,211 @@
+using System.Reflection;
+using ContrastiveML.Data;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace ContrastiveML.Tests;
+
+/// <summary>The ML.NET surface of SupCon: label types, label checks, save/load and the progress figure (tiny fits).</summary>
+public class SupConEstimatorTests
+{
+    private sealed class UIntRow
+    {
+        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
+        public uint Label { get; set; }
+    }
+
+    private sealed class TextRow
+    {
+        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class FloatRow
+    {
+        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
+        public float Label { get; set; }
+    }
+
+    private sealed class VectorLabelRow
+    {
+        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
+        [VectorType(2)] public float[] Label { get; set; } = new float[2];
+    }
+
+    private static SupConOptions Options(int maxSteps = 2) => new()
+    {
+        InputColumnName = "Pixels",
+        OutputColumnName = "Embedding",
+        ImageShape = TinyFits.Shape,
+        EncoderWidth = 4,
+        ProjectionDim = 8,
+        Epochs = 1000,
+        BatchSize = 8,
+        MaxSteps = maxSteps,
+        Seed = 7,
+        Device = TrainingDevice.Cpu,
+    };
+
+    private static T[] Rows<T>(int count, Func<float[], int, T> make) =>
+        TinyFits.Rows(count).Select((r, i) => make(r.Pixels, i)).ToArray();
+
+    private static IDataView UIntData(MLContext ml, int count = 16, Func<int, uint>? label = null) =>
+        ml.Data.LoadFromEnumerable(Rows(count, (p, i) => new UIntRow { Pixels = p, Label = label?.Invoke(i) ?? (uint)(i % 3) }));
+
+    private static SchemaShape ShapeOf(DataViewSchema schema) =>
+        (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)!.Invoke(null, new object[] { schema })!;
+
+    private static void AssertFitsAndEmbeds(MLContext ml, IDataView data)
+    {
+        ContrastiveEncoderTransformer model = ml.Transforms.SupCon(Options()).Fit(data);
+        Assert.Equal("SupCon", model.Report.Method);
+        Assert.Equal(2, model.Report.Steps);
+        float[][] embeddings = TinyFits.Embeddings(ml, model.Transform(data));
+        Assert.Equal(16, embeddings.Length);
+        Assert.All(embeddings.SelectMany(e => e), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void FitsWithUIntLabels() => AssertFitsAndEmbeds(new MLContext(1), UIntData(new MLContext(1)));
+
+    [Fact]
+    public void FitsWithTextLabels()
+    {
+        var ml = new MLContext(1);
+        string[] names = { "cat", "dog", "owl" };
+        AssertFitsAndEmbeds(ml, ml.Data.LoadFromEnumerable(Rows(16, (p, i) => new TextRow { Pixels = p, Label = names[i % 3] })));
+    }
+
+    [Fact]
+    public void FitsWithKeyLabels()
+    {
+        var ml = new MLContext(1);
+        IDataView raw = UIntData(ml);
+        IDataView keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
+        Assert.IsType<KeyDataViewType>(keyed.Schema["Label"].Type);
+        AssertFitsAndEmbeds(ml, keyed);
+    }
+
+    [Fact]
+    public void SaveLoadRoundTripGivesTheSameEmbeddings()
+    {
+        var ml = new MLContext(1);
+        IDataView data = UIntData(ml);
+        ContrastiveEncoderTransformer model = ml.Transforms.SupCon(Options()).Fit(data);
+        float[][] before = TinyFits.Embeddings(ml, model.Transform(data));
+
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+        var fresh = new MLContext(2);
+        ITransformer loaded = fresh.Model.Load(stream, out _);
+        float[][] after = TinyFits.Embeddings(fresh, loaded.Transform(data));
+        Assert.Equal(before.Length, after.Length);
+        for (int i = 0; i < before.Length; i++) Assert.Equal(before[i], after[i]);
+    }
+
+    [Fact]
+    public void MissingLabelColumnNamesItAndTheAvailableOnes()
+    {
+        var ml = new MLContext(1);
+        IDataView data = UIntData(ml);
+        SupConOptions options = Options();
+        options.LabelColumnName = "Class";
+        SupConEstimator estimator = ml.Transforms.SupCon(options);
+
+        var error = Assert.Throws<ArgumentException>(() => estimator.Fit(data));
+        Assert.Contains("'Class'", error.Message);
+        Assert.Contains("'Label'", error.Message);
+        Assert.Contains("'Pixels'", error.Message);
+        var schemaError = Assert.Throws<ArgumentException>(() => estimator.GetOutputSchema(ShapeOf(data.Schema)));
+        Assert.Contains("'Class'", schemaError.Message);
+    }
+
+    [Fact]
+    public void VectorLabelColumnNamesExpectedAndFound()
+    {
+        var ml = new MLContext(1);
+        IDataView data = ml.Data.LoadFromEnumerable(Rows(16, (p, i) => new VectorLabelRow { Pixels = p }));
+        var error = Assert.Throws<ArgumentException>(() => ml.Transforms.SupCon(Options()).Fit(data));
+        Assert.Contains("'Label'", error.Message);
+        Assert.Contains("scalar key", error.Message);
+        Assert.Contains("vector of Single", error.Message);
+    }
+
+    [Fact]
+    public void SingleClassFailsBeforeTraining()
+    {
+        var ml = new MLContext(1);
+        var progress = new List<Training.TrainingProgress>();
+        SupConOptions options = Options();
+        options.Progress = new SynchronousProgress(progress.Add);
+        options.ProgressIntervalSeconds = 1e-6;
+        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SupCon(options).Fit(UIntData(ml, label: _ => 4)));
+        Assert.Contains("single class", error.Message);
+        Assert.Contains("'Label'", error.Message);
+        Assert.Empty(progress);
+    }
+
+    [Fact]
+    public void AllUniqueLabelsFailBeforeTraining()
+    {
+        var ml = new MLContext(1);
+        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SupCon(Options()).Fit(UIntData(ml, label: i => (uint)i)));
+        Assert.Contains("unique", error.Message);
+    }
+
+    [Fact]
+    public void NaNLabelFailsNamingColumnAndRow()
+    {
+        var ml = new MLContext(1);
+        FloatRow[] rows = Rows(16, (p, i) => new FloatRow { Pixels = p, Label = i % 2 });
+        rows[11].Label = float.NaN;
+        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SupCon(Options()).Fit(ml.Data.LoadFromEnumerable(rows)));
+        Assert.Contains("'Label'", error.Message);
+        Assert.Contains("row 11", error.Message);
+        Assert.Contains("NaN", error.Message);
+    }
+
+    [Fact]
+    public void ProgressReportsTheSameClassFraction()
+    {
+        var ml = new MLContext(1);
+        var progress = new List<Training.TrainingProgress>();
+        SupConOptions options = Options();
+        options.Progress = new SynchronousProgress(progress.Add);
+        options.ProgressIntervalSeconds = 1e-6;
+        ml.Transforms.SupCon(options).Fit(UIntData(ml));
+
+        Assert.NotEmpty(progress);
+        Assert.All(progress, p => Assert.InRange(p.Extra["anchorsWithPositives"], 0.0, 1.0));
+        // 8 images of 3 classes: some class has at least 3 images in every batch.
+        Assert.All(progress, p => Assert.True(p.Extra["anchorsWithPositives"] > 0));
+    }
+
+    [Fact]
+    public void ReaderKeepsLabelsWithTheirRowsThroughTheShuffle()
+    {
+        var ml = new MLContext(1);
+        // Pixel 0 of row i holds i and its label is i % 5, so every emitted row can be checked against its label.
+        UIntRow[] rows = Enumerable.Range(0, 50).Select(i =>
+        {
+            var row = new UIntRow { Label = (uint)(i % 5) };
+            row.Pixels[0] = i;
+            return row;
+        }).ToArray();
+        IDataView data = ml.Data.LoadFromEnumerable(rows);
+        var reader = new PixelBatchReader(data, "Pixels", 64, shuffleBufferSize: 7, LabelColumn.Resolve(data.Schema, "Label", "data"));
+        int seen = 0;
+        foreach (PixelBatch batch in reader.ReadEpoch(8, new Random(3), minimumLastBatch: 1))
+        {
+            Assert.NotNull(batch.Labels);
+            for (int j = 0; j < batch.Count; j++)
+            {
+                int i = (int)batch.Pixels[j * 64];
+                Assert.Equal(i % 5, batch.Labels![j]);
+                seen++;
+            }
+        }
+        Assert.Equal(50, seen);
+    }
+}

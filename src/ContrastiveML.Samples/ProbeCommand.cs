@@ -17,8 +17,8 @@ internal static class ProbeCommand
 {
     public static Command Create()
     {
-        var method = new Option<string>("--method") { Description = "Pretraining method.", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr");
+        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels) or supcon (supervised contrastive, uses the training labels).", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr", "supcon");
         var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => EncoderKind.CompactCnn };
         var width = new Option<int>("--width") { Description = "Encoder width; 0 = the encoder's default.", DefaultValueFactory = _ => 0 };
         var pooling = new Option<EmbeddingPooling>("--pooling") { Description = "Embedding pooling of the last feature map.", DefaultValueFactory = _ => new SimClrOptions().EncoderPooling };
@@ -26,7 +26,7 @@ internal static class ProbeCommand
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 256 };
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
-        var temperature = new Option<double?>("--temperature") { Description = "NT-Xent temperature (default: the estimator's)." };
+        var temperature = new Option<double?>("--temperature") { Description = "Loss temperature, NT-Xent for simclr, SupCon for supcon (default: the estimator's)." };
         var cropScaleMin = new Option<double?>("--crop-scale-min") { Description = "Smallest crop area fraction of the view augmentation (default: the estimator's for the image shape)." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images (quick runs)." };
@@ -65,31 +65,35 @@ internal static class ProbeCommand
         IDataView test = FashionMnist.Load(ml, train: false, settings.DataDirectory, settings.TestLimit);
         long trainRows = ml.Data.CreateEnumerable<FashionMnistImage>(train, reuseRowObject: true).LongCount();
         long testRows = ml.Data.CreateEnumerable<FashionMnistImage>(test, reuseRowObject: true).LongCount();
-        output.WriteLine($"Fashion-MNIST: {trainRows} training images (labels unused for pretraining), {testRows} test images.");
+        bool supervised = settings.Method == "supcon";
+        output.WriteLine($"Fashion-MNIST: {trainRows} training images (labels {(supervised ? "used by SupCon" : "unused")} for pretraining), {testRows} test images.");
 
         var clock = Stopwatch.StartNew();
         double rawAccuracy = LinearProbe.Accuracy(ml, train, test, "Pixels");
         output.WriteLine($"linear probe on raw pixels: test accuracy {rawAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
 
         clock.Restart();
-        SimClrOptions randomOptions = CreateOptions(settings);
-        randomOptions.MaxSteps = 0;
-        randomOptions.Progress = null;
-        double randomAccuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", ml.Transforms.SimClr(randomOptions), out _);
+        double randomAccuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", CreateEstimator(ml, settings, o =>
+        {
+            o.MaxSteps = 0;
+            o.Progress = null;
+        }), out _);
         output.WriteLine($"linear probe on a random-init {settings.Encoder}: test accuracy {randomAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
 
         clock.Restart();
-        SimClrOptions options = CreateOptions(settings);
         var progress = ProgressDisplay.ForConsole(output);
-        options.Progress = progress;
-        options.ProgressIntervalSeconds = progress.IntervalSeconds;
+        IEstimator<ContrastiveEncoderTransformer> estimator = CreateEstimator(ml, settings, o =>
+        {
+            o.Progress = progress;
+            o.ProgressIntervalSeconds = progress.IntervalSeconds;
+        });
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
                          (settings.Minutes is double m ? $", budget {m} min" : "") + $", batch {settings.BatchSize}");
         double accuracy;
         ContrastiveEncoderTransformer? encoder;
         try
         {
-            accuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", ml.Transforms.SimClr(options), out encoder);
+            accuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", estimator, out encoder);
         }
         finally
         {
@@ -143,6 +147,44 @@ internal static class ProbeCommand
             output.WriteLine($"figures written to {settings.JsonPath}");
         }
         return 0;
+    }
+
+    /// <summary>The estimator of <see cref="ProbeSettings.Method"/>: SimCLR, or SupCon on the Label column.</summary>
+    private static IEstimator<ContrastiveEncoderTransformer> CreateEstimator(MLContext ml, ProbeSettings settings, Action<ContrastiveEncoderOptions> adjust)
+    {
+        if (settings.Method == "supcon")
+        {
+            var supCon = new SupConOptions { LabelColumnName = "Label" };
+            Fill(supCon, settings);
+            if (settings.Temperature is double t) supCon.Temperature = t;
+            if (settings.CropScaleMin is double crop)
+            {
+                supCon.Augmentation = ContrastiveML.Augmentation.SimClrAugmentationOptions.ForSmallGrayscale();
+                supCon.Augmentation.CropScaleMin = crop;
+            }
+            adjust(supCon);
+            return ml.Transforms.SupCon(supCon);
+        }
+        SimClrOptions options = CreateOptions(settings);
+        adjust(options);
+        return ml.Transforms.SimClr(options);
+    }
+
+    /// <summary>The options every method shares, from the command line.</summary>
+    private static void Fill(ContrastiveEncoderOptions options, ProbeSettings settings)
+    {
+        options.InputColumnName = "Pixels";
+        options.OutputColumnName = "Embedding";
+        options.ImageShape = FashionMnist.Shape;
+        options.Encoder = settings.Encoder;
+        options.EncoderWidth = settings.Width;
+        options.EncoderPooling = settings.Pooling;
+        options.Epochs = settings.Epochs;
+        options.MaxMinutes = settings.Minutes;
+        options.BatchSize = settings.BatchSize;
+        options.Seed = settings.Seed;
+        options.Device = settings.Device;
+        if (settings.LearningRate is double lr) options.LearningRate = lr;
     }
 
     private static SimClrOptions CreateOptions(ProbeSettings settings)

@@ -26,8 +26,8 @@ internal static class PretrainCommand
     {
         var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
         var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
-        var method = new Option<string>("--method") { Description = "Pretraining method.", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr");
+        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels) or supcon (supervised contrastive; needs labels: first-level subfolders of --images, or the IDX labels).", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr", "supcon");
         var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first).", DefaultValueFactory = _ => 10 };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };
@@ -81,7 +81,8 @@ internal static class PretrainCommand
         var ml = new MLContext(settings.Seed);
         IDataView data;
         IEstimator<ITransformer> pipeline;
-        SimClrOptions options = CreateOptions(settings, progress);
+        bool supervised = settings.Method == "supcon";
+        ContrastiveEncoderOptions options = CreateOptions(settings, progress);
         if (settings.Images != null)
         {
             (int height, int width) = settings.Size == null ? (32, 32) : ImageSize.Parse(settings.Size);
@@ -89,15 +90,26 @@ internal static class PretrainCommand
             options.InputColumnName = ImageColumn;
             IReadOnlyList<ImageFile> files = ImageFolder.Scan(settings.Images, settings.OnBadFile, error, settings.Limit);
             int labels = files.Select(f => f.Label).Where(f => f.Length > 0).Distinct().Count();
+            if (supervised)
+            {
+                int unlabelled = files.Count(f => f.Label.Length == 0);
+                if (labels < 2 || unlabelled > 0)
+                {
+                    throw new ArgumentException(
+                        $"--method supcon needs class labels: every image under '{settings.Images}' must sit in a first-level subfolder named after its class, " +
+                        $"with at least two classes; found {labels} labelled subfolder(s) and {unlabelled} image(s) directly in the folder. " +
+                        "Use --method simclr for unlabelled images.");
+                }
+            }
             output.WriteLine($"{files.Count} images under '{settings.Images}'" +
-                             (labels > 0 ? $" in {labels} labelled subfolders (labels recorded, unused by {settings.Method})" : "") +
+                             (labels > 0 ? $" in {labels} labelled subfolders (labels recorded, {(supervised ? "used" : "unused")} by {settings.Method})" : "") +
                              $", resized to {options.ImageShape}.");
             data = ImageFolder.ToDataView(ml, files);
             pipeline = ml.Transforms.LoadImages(ImageColumn, imageFolder: null, ImageFolderRow.PathColumn)
                 // Keep the aspect ratio and crop the centre, so that objects are not stretched.
                 .Append(ml.Transforms.ResizeImages(ImageColumn, width, height, resizing: ImageResizingEstimator.ResizingKind.IsoCrop,
                                                    cropAnchor: ImageResizingEstimator.Anchor.Center))
-                .Append(ml.Transforms.SimClr(options));
+                .Append(CreateEstimator(ml, options));
         }
         else
         {
@@ -109,7 +121,7 @@ internal static class PretrainCommand
             options.InputColumnName = "Pixels";
             data = FashionMnist.Load(ml, train: true, settings.Idx, settings.Limit);
             output.WriteLine($"Fashion-MNIST training images from '{settings.Idx}'{(settings.Limit is int n ? $" (first {n})" : "")}.");
-            pipeline = ml.Transforms.SimClr(options);
+            pipeline = CreateEstimator(ml, options);
         }
 
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
@@ -194,23 +206,29 @@ internal static class PretrainCommand
         };
     }
 
-    private static SimClrOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
+    private static IEstimator<ITransformer> CreateEstimator(MLContext ml, ContrastiveEncoderOptions options) => options switch
     {
-        var options = new SimClrOptions
-        {
-            OutputColumnName = EmbeddingColumn,
-            Encoder = settings.Encoder,
-            EncoderWidth = settings.Width,
-            EncoderPooling = settings.Pooling,
-            Epochs = settings.Epochs,
-            MaxMinutes = settings.Minutes,
-            MaxSteps = settings.MaxSteps,
-            BatchSize = settings.BatchSize,
-            Seed = settings.Seed,
-            Device = settings.Device,
-            Progress = progress,
-            ProgressIntervalSeconds = progress.IntervalSeconds,
-        };
+        SupConOptions supCon => ml.Transforms.SupCon(supCon),
+        SimClrOptions simClr => ml.Transforms.SimClr(simClr),
+        _ => throw new InvalidOperationException($"No estimator for {options.GetType().Name}."),
+    };
+
+    /// <summary>The options of the chosen method; SupCon reads the Label column (subfolder names or IDX labels).</summary>
+    private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
+    {
+        ContrastiveEncoderOptions options = settings.Method == "supcon" ? new SupConOptions { LabelColumnName = "Label" } : new SimClrOptions();
+        options.OutputColumnName = EmbeddingColumn;
+        options.Encoder = settings.Encoder;
+        options.EncoderWidth = settings.Width;
+        options.EncoderPooling = settings.Pooling;
+        options.Epochs = settings.Epochs;
+        options.MaxMinutes = settings.Minutes;
+        options.MaxSteps = settings.MaxSteps;
+        options.BatchSize = settings.BatchSize;
+        options.Seed = settings.Seed;
+        options.Device = settings.Device;
+        options.Progress = progress;
+        options.ProgressIntervalSeconds = progress.IntervalSeconds;
         if (settings.LearningRate is double lr) options.LearningRate = lr;
         return options;
     }

@@ -91,6 +91,27 @@ public sealed class CliTests : IDisposable
         Assert.Contains("'ImagePath'", embed.Error);
     }
 
+    [Fact]
+    public void PretrainSupConUsesTheSubfolderLabels()
+    {
+        string model = _folder.Output("supcon.zip");
+        var run = CliRunner.Run(TinyPretrain("--method", "supcon", "--on-bad-file", "skip", "--out", model));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("labels recorded, used by supcon", run.Output);
+        Assert.Contains("pretrained: 2 steps", run.Output);
+        Assert.True(new FileInfo(model).Length > 0);
+    }
+
+    [Fact]
+    public void PretrainSupConRefusesImagesOutsideLabelledSubfolders()
+    {
+        File.Copy(Path.Combine(_folder.Images, "cats", "cats0.png"), Path.Combine(_folder.Images, "loose.png"));
+        var run = CliRunner.Run(TinyPretrain("--method", "supcon", "--on-bad-file", "skip", "--out", _folder.Output("x.zip")));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--method supcon needs class labels", run.Error);
+        Assert.Contains("1 image(s) directly in the folder", run.Error);
+    }
+
     [Theory]
     [InlineData("error: Give exactly one of --images DIR or --idx DIR; found neither", "pretrain", "--out", "m.zip")]
     [InlineData("--size must be HEIGHTxWIDTH", "pretrain", "--images", ".", "--size", "32", "--out", "m.zip")]

@@ -46,6 +46,9 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     /// <summary>The class-label column a supervised method reads alongside the pixels; null (the default) for none.</summary>
     private protected virtual string? LabelColumnName => null;
 
+    /// <summary>Rows per class in class-balanced batches (needs <see cref="LabelColumnName"/>); 0 (the default) for shuffled batches.</summary>
+    private protected virtual int BalancedSamplesPerClass => 0;
+
     /// <summary>Creates the method (encoder, heads, augmentation, loss) for one Fit.</summary>
     private protected abstract IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed);
 
@@ -114,7 +117,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         using IContrastiveMethod disposeMethod = method;
         method.MoveTo(device);
 
-        var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize, labels);
+        var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize, labels, BalancedSamplesPerClass);
         var trainer = new ContrastiveTrainer(Options, Log, CheckCanceled);
         TrainingReport report = trainer.Train(method, reader, statistics, batchSize, device, seed, Options.Encoder.ToString());
 

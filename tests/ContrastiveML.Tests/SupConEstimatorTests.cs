@@ -208,4 +208,63 @@ public class SupConEstimatorTests
         }
         Assert.Equal(50, seen);
     }
+
+    [Fact]
+    public void BalancedReaderGivesEqualRowsPerClassKeptWithTheirLabels()
+    {
+        var ml = new MLContext(1);
+        UIntRow[] rows = Enumerable.Range(0, 60).Select(i =>
+        {
+            var row = new UIntRow { Label = (uint)(i % 5) };
+            row.Pixels[0] = i;
+            return row;
+        }).ToArray();
+        IDataView data = ml.Data.LoadFromEnumerable(rows);
+        var reader = new PixelBatchReader(data, "Pixels", 64, shuffleBufferSize: 20, LabelColumn.Resolve(data.Schema, "Label", "data"), samplesPerClass: 2);
+        var batches = reader.ReadEpoch(8, new Random(3)).ToList();
+        Assert.NotEmpty(batches);
+        var seen = new HashSet<int>();
+        foreach (PixelBatch batch in batches)
+        {
+            Assert.Equal(8, batch.Count);
+            var perClass = batch.Labels!.Take(batch.Count).GroupBy(l => l).ToList();
+            Assert.Equal(4, perClass.Count);
+            Assert.All(perClass, g => Assert.Equal(2, g.Count()));
+            for (int j = 0; j < batch.Count; j++)
+            {
+                int i = (int)batch.Pixels[j * 64];
+                Assert.Equal(i % 5, batch.Labels![j]);
+                Assert.True(seen.Add(i), $"row {i} emitted twice");
+            }
+        }
+    }
+
+    [Fact]
+    public void ClassBalancedFitGivesEveryImageASameClassPartner()
+    {
+        var ml = new MLContext(1);
+        var progress = new List<Training.TrainingProgress>();
+        SupConOptions options = Options();
+        options.ClassBalancedBatches = true;
+        options.SamplesPerClass = 2;
+        options.Progress = new SynchronousProgress(progress.Add);
+        options.ProgressIntervalSeconds = 1e-6;
+        ContrastiveEncoderTransformer model = ml.Transforms.SupCon(options).Fit(UIntData(ml, count: 24));
+        Assert.Equal(2, model.Report.Steps);
+        Assert.NotEmpty(progress);
+        Assert.All(progress, p => Assert.Equal(1.0, p.Extra["anchorsWithPositives"]));
+    }
+
+    [Fact]
+    public void ClassBalancedBatchesNeedTwoClassesWithEnoughRows()
+    {
+        var ml = new MLContext(1);
+        SupConOptions options = Options();
+        options.ClassBalancedBatches = true;
+        options.SamplesPerClass = 4;
+        // Classes 0 and 1 have 2 rows each, class 2 has 12: only one class has 4 rows.
+        IDataView data = UIntData(ml, label: i => i < 4 ? (uint)(i % 2) : 2);
+        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SupCon(options).Fit(data));
+        Assert.Contains("at least two classes with 4 or more rows", error.Message);
+    }
 }

@@ -35,15 +35,20 @@ internal sealed class PixelBatchReader
     private readonly int _rowSize;
     private readonly int _shuffleBufferSize;
     private readonly LabelColumn? _labels;
+    private readonly int _samplesPerClass;
+    private int? _eligibleClasses;
 
     /// <param name="data">The data; <paramref name="columnName"/> must be a float vector of <paramref name="rowSize"/> values.</param>
     /// <param name="columnName">The pixel column.</param>
     /// <param name="rowSize">Values per row (C*H*W).</param>
     /// <param name="shuffleBufferSize">Rows held for shuffling; 0 or 1 reads in cursor order.</param>
     /// <param name="labels">A label column to read alongside the pixels (kept with its row through the shuffle); null for none.</param>
-    public PixelBatchReader(IDataView data, string columnName, int rowSize, int shuffleBufferSize, LabelColumn? labels = null)
+    /// <param name="samplesPerClass">With <paramref name="labels"/>, a positive value makes every batch hold this many rows of
+    /// each of batchSize / samplesPerClass classes (see <see cref="ReadBalancedEpoch"/>); 0 draws batches through the shuffle buffer.</param>
+    public PixelBatchReader(IDataView data, string columnName, int rowSize, int shuffleBufferSize, LabelColumn? labels = null, int samplesPerClass = 0)
     {
         _labels = labels;
+        _samplesPerClass = labels == null ? 0 : samplesPerClass;
         _data = data;
         _columnName = columnName;
         _rowSize = rowSize;
@@ -55,6 +60,100 @@ internal sealed class PixelBatchReader
     /// row count is not a multiple of the batch size, and is dropped when it has fewer than <paramref name="minimumLastBatch"/> rows.
     /// </summary>
     public IEnumerable<PixelBatch> ReadEpoch(int batchSize, Random random, int minimumLastBatch = 2)
+    {
+        if (_samplesPerClass > 0) return ReadBalancedEpoch(batchSize, random);
+        return ReadShuffledEpoch(batchSize, random, minimumLastBatch);
+    }
+
+    /// <summary>
+    /// One pass as class-balanced batches: rows wait in per-class buffers (each holding at most
+    /// max(2 * samplesPerClass, shuffleBufferSize / classes seen so far) rows, so memory stays O(buffer) for a bounded number
+    /// of classes); whenever k = batchSize / samplesPerClass classes have samplesPerClass rows waiting, k of them are picked at
+    /// random and a batch of k * samplesPerClass rows is emitted. A row arriving at a full class buffer replaces a random
+    /// waiting row of that class (a dominant class is subsampled). Rows left waiting at the end of the pass are dropped.
+    /// </summary>
+    private IEnumerable<PixelBatch> ReadBalancedEpoch(int batchSize, Random random)
+    {
+        int perClass = _samplesPerClass;
+        _eligibleClasses ??= CountClassesWith(perClass);
+        if (_eligibleClasses < 2)
+        {
+            throw new InvalidOperationException(
+                $"Class-balanced batches need at least two classes with {perClass} or more rows in label column '{_labels!.ColumnName}'; " +
+                $"found {_eligibleClasses}. Lower SamplesPerClass or turn ClassBalancedBatches off.");
+        }
+        // Never wait for more classes than the data has.
+        int classesPerBatch = Math.Min(Math.Max(2, batchSize / perClass), _eligibleClasses.Value);
+        DataViewSchema.Column column = _data.Schema[_columnName];
+        DataViewSchema.Column[] active = { column, _data.Schema[_labels!.ColumnName] };
+        using DataViewRowCursor cursor = _data.GetRowCursor(active, _data.CanShuffle ? new Random(random.Next()) : null);
+        ValueGetter<VBuffer<float>> getter = cursor.GetGetter<VBuffer<float>>(column);
+        Func<long, long> labelGetter = _labels.CreateGetter(cursor);
+        var buffers = new Dictionary<long, List<float[]>>();
+        var ready = new List<long>(); // classes with at least perClass rows waiting
+        long row = 0;
+        VBuffer<float> buffer = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref buffer);
+            long label = labelGetter(row);
+            float[] values = new float[_rowSize];
+            PixelRow.Dense(ref buffer, _rowSize, _columnName, row++).CopyTo(values);
+            if (!buffers.TryGetValue(label, out List<float[]>? waiting)) buffers[label] = waiting = new List<float[]>();
+            int capacity = Math.Max(2 * perClass, _shuffleBufferSize / buffers.Count);
+            if (waiting.Count >= capacity)
+            {
+                waiting[random.Next(waiting.Count)] = values;
+            }
+            else
+            {
+                waiting.Add(values);
+                if (waiting.Count == perClass) ready.Add(label);
+            }
+            if (ready.Count < classesPerBatch) continue;
+
+            var pixels = new float[classesPerBatch * perClass * _rowSize];
+            var labels = new long[classesPerBatch * perClass];
+            int inBatch = 0;
+            var stillReady = new List<long>();
+            for (int c = 0; c < classesPerBatch; c++)
+            {
+                int pick = random.Next(ready.Count);
+                long cls = ready[pick];
+                ready[pick] = ready[^1];
+                ready.RemoveAt(ready.Count - 1);
+                List<float[]> rows = buffers[cls];
+                for (int j = 0; j < perClass; j++)
+                {
+                    int r = random.Next(rows.Count);
+                    Array.Copy(rows[r], 0, pixels, inBatch * _rowSize, _rowSize);
+                    labels[inBatch++] = cls;
+                    rows[r] = rows[^1];
+                    rows.RemoveAt(rows.Count - 1);
+                }
+                if (rows.Count >= perClass) stillReady.Add(cls); // after the loop, so no class is drawn twice in a batch
+            }
+            ready.AddRange(stillReady);
+            yield return new PixelBatch(pixels, inBatch, labels);
+        }
+    }
+
+    /// <summary>Classes with at least <paramref name="rows"/> rows, from one pass over the label column alone.</summary>
+    private int CountClassesWith(int rows)
+    {
+        var counts = new Dictionary<long, int>();
+        using DataViewRowCursor cursor = _data.GetRowCursor(new[] { _data.Schema[_labels!.ColumnName] });
+        Func<long, long> labelGetter = _labels.CreateGetter(cursor);
+        long row = 0;
+        while (cursor.MoveNext())
+        {
+            long label = labelGetter(row++);
+            counts[label] = counts.TryGetValue(label, out int c) ? c + 1 : 1;
+        }
+        return counts.Values.Count(c => c >= rows);
+    }
+
+    private IEnumerable<PixelBatch> ReadShuffledEpoch(int batchSize, Random random, int minimumLastBatch)
     {
         DataViewSchema.Column column = _data.Schema[_columnName];
         // ML.NET shuffles cursors of data views that support it (in-memory, cached); the buffer below shuffles the rest.

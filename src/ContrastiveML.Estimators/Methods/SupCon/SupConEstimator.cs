@@ -33,6 +33,8 @@ public sealed class SupConEstimator : ContrastiveEncoderEstimator<SupConOptions>
 
     private protected override string? LabelColumnName => Options.LabelColumnName;
 
+    private protected override int BalancedSamplesPerClass => Options.ClassBalancedBatches ? Options.SamplesPerClass : 0;
+
     private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) =>
         new SupConMethod(encoder, Options, Options.ImageShape!);
 

@@ -10,10 +10,11 @@ namespace ContrastiveML;
 /// after training and the backbone's pooled features are the embedding.
 /// </summary>
 /// <remarks>
-/// The data needs at least two classes and at least one class with two or more rows. Class-balanced batch sampling is
-/// not implemented: batches are drawn through the shuffle buffer as for SimCLR, so an image whose class appears once in
-/// its batch has only its own other view as a positive. The progress figure <c>anchorsWithPositives</c> is the mean
-/// fraction of images that have a same-class partner in their batch; keep BatchSize well above the number of classes.
+/// The data needs at least two classes and at least one class with two or more rows. By default batches are drawn
+/// through the shuffle buffer as for SimCLR, so an image whose class appears once in its batch has only its own other
+/// view as a positive; keep BatchSize well above the number of classes, or set <see cref="ClassBalancedBatches"/>.
+/// The progress figure <c>anchorsWithPositives</c> is the mean fraction of images that have a same-class partner in
+/// their batch.
 /// </remarks>
 public sealed class SupConOptions : ContrastiveEncoderOptions
 {
@@ -35,6 +36,18 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
     /// </summary>
     public SimClrAugmentationOptions? Augmentation;
 
+    /// <summary>
+    /// When true, every batch holds <see cref="SamplesPerClass"/> images of each of BatchSize / SamplesPerClass classes
+    /// (so every image has same-class positives), drawn from per-class buffers that together hold about
+    /// <see cref="ContrastiveEncoderOptions.ShuffleBufferSize"/> rows (at least 2 * SamplesPerClass per class). Rows of a
+    /// class that arrive faster than batches use them replace waiting rows of that class, so a dominant class is
+    /// subsampled and an epoch may have fewer batches than RowCount / BatchSize. Default false: shuffled batches.
+    /// </summary>
+    public bool ClassBalancedBatches;
+
+    /// <summary>Images per class in a class-balanced batch (used only with <see cref="ClassBalancedBatches"/>); at least 2.</summary>
+    public int SamplesPerClass = 4;
+
     /// <inheritdoc />
     internal override void Validate()
     {
@@ -43,6 +56,9 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), Temperature, "positive");
         Require(ProjectionDim >= 1, nameof(ProjectionDim), ProjectionDim, "at least 1");
         Require(ProjectionHiddenDim >= 0, nameof(ProjectionHiddenDim), ProjectionHiddenDim, "0 (embedding dimension) or positive");
+        Require(!ClassBalancedBatches || SamplesPerClass >= 2, nameof(SamplesPerClass), SamplesPerClass, "at least 2 with ClassBalancedBatches");
+        Require(!ClassBalancedBatches || BatchSize >= 2 * SamplesPerClass, nameof(BatchSize), BatchSize,
+                $"at least 2 * SamplesPerClass ({2 * SamplesPerClass}) with ClassBalancedBatches, so a batch holds two classes or more");
         Augmentation?.Validate();
     }
 

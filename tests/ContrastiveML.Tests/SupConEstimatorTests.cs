@@ -26,6 +26,12 @@ public class SupConEstimatorTests
         public float Label { get; set; }
     }
 
+    private sealed class LongRow
+    {
+        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
+        public long Label { get; set; }
+    }
+
     private sealed class VectorLabelRow
     {
         [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
@@ -266,5 +272,17 @@ public class SupConEstimatorTests
         IDataView data = UIntData(ml, label: i => i < 4 ? (uint)(i % 2) : 2);
         var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SupCon(options).Fit(data));
         Assert.Contains("at least two classes with 4 or more rows", error.Message);
+    }
+
+    [Fact]
+    public void Int64LabelsBeyondDoublePrecisionStayDistinct()
+    {
+        var ml = new MLContext(1);
+        long big = 1L << 60;
+        LongRow[] rows = Enumerable.Range(0, 4).Select(i => new LongRow { Label = big + (i % 2) }).ToArray();
+        IDataView data = ml.Data.LoadFromEnumerable(rows);
+        var reader = new PixelBatchReader(data, "Pixels", 64, shuffleBufferSize: 0, LabelColumn.Resolve(data.Schema, "Label", "data"));
+        PixelBatch batch = reader.ReadEpoch(4, new Random(1)).Single();
+        Assert.Equal(new long[] { 0, 1, 0, 1 }, batch.Labels);
     }
 }

@@ -14,6 +14,7 @@ internal sealed class LabelColumn
     private const string Expected = "a scalar key, UInt32, Int32, Int64, Single, Double, Boolean or Text column";
     private readonly Dictionary<string, long> _textMap = new(StringComparer.Ordinal);
     private readonly Dictionary<double, long> _numberMap = new();
+    private readonly Dictionary<long, long> _integerMap = new();
 
     private LabelColumn(string columnName) => ColumnName = columnName;
 
@@ -86,12 +87,12 @@ internal sealed class LabelColumn
             if (key.RawType == typeof(ushort)) return KeyGetter<ushort>(cursor, column, v => v);
             return KeyGetter<byte>(cursor, column, v => v);
         }
-        if (type == NumberDataViewType.UInt32) return NumberGetter<uint>(cursor, column, v => v);
-        if (type == NumberDataViewType.Int32) return NumberGetter<int>(cursor, column, v => v);
-        if (type == NumberDataViewType.Int64) return NumberGetter<long>(cursor, column, v => v);
+        if (type == NumberDataViewType.UInt32) return IntegerGetter<uint>(cursor, column, v => v);
+        if (type == NumberDataViewType.Int32) return IntegerGetter<int>(cursor, column, v => v);
+        if (type == NumberDataViewType.Int64) return IntegerGetter<long>(cursor, column, v => v);
         if (type == NumberDataViewType.Single) return NumberGetter<float>(cursor, column, v => v);
         if (type == NumberDataViewType.Double) return NumberGetter<double>(cursor, column, v => v);
-        if (type == BooleanDataViewType.Instance) return NumberGetter<bool>(cursor, column, v => v ? 1 : 0);
+        if (type == BooleanDataViewType.Instance) return IntegerGetter<bool>(cursor, column, v => v ? 1 : 0);
         ValueGetter<ReadOnlyMemory<char>> text = cursor.GetGetter<ReadOnlyMemory<char>>(column);
         ReadOnlyMemory<char> textValue = default;
         return row =>
@@ -114,6 +115,20 @@ internal sealed class LabelColumn
             ulong k = toUInt64(value);
             if (k == 0) throw Missing(row, "a missing key (0)");
             return (long)(k - 1);
+        };
+    }
+
+    /// <summary>Integer labels keep their own map: through a double, Int64 values beyond 2^53 could collide.</summary>
+    private Func<long, long> IntegerGetter<T>(DataViewRowCursor cursor, DataViewSchema.Column column, Func<T, long> toInt64)
+    {
+        ValueGetter<T> getter = cursor.GetGetter<T>(column);
+        T value = default!;
+        return row =>
+        {
+            getter(ref value);
+            long v = toInt64(value);
+            if (!_integerMap.TryGetValue(v, out long index)) _integerMap[v] = index = _integerMap.Count;
+            return index;
         };
     }
 

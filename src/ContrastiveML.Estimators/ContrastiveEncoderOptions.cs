@@ -96,7 +96,11 @@ public abstract class ContrastiveEncoderOptions
     /// <summary>Where training runs.</summary>
     public TrainingDevice Device = TrainingDevice.Auto;
 
-    /// <summary>Random seed for initialisation, data order and augmentation; null takes one from the MLContext.</summary>
+    /// <summary>
+    /// Random seed for initialisation, data order and augmentation; null takes one from the MLContext. On the CPU the same
+    /// seed and data give bit-identical embeddings, provided no other code in the process draws from TorchSharp's global
+    /// generator while Fit initialises its modules (Fit seeds that generator and builds its modules under a lock).
+    /// </summary>
     public int? Seed;
 
     /// <summary>Largest absolute difference allowed between ONNX Runtime's and TorchSharp's embeddings of a probe batch after export.</summary>

@@ -21,7 +21,9 @@ internal static class ProbeCommand
         method.AcceptOnlyFromAmong("simclr", "supcon");
         var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => EncoderKind.CompactCnn };
         var width = new Option<int>("--width") { Description = "Encoder width; 0 = the encoder's default.", DefaultValueFactory = _ => 0 };
-        var pooling = new Option<EmbeddingPooling>("--pooling") { Description = "Embedding pooling of the last feature map.", DefaultValueFactory = _ => new SimClrOptions().EncoderPooling };
+        // Grid3x3 by default here: on 28x28 Fashion-MNIST a linear probe gains about 4 points from the layout that global
+        // pooling throws away (same budget; see docs/methods/simclr.md). The library's own default stays Global.
+        var pooling = new Option<EmbeddingPooling>("--pooling") { Description = "Embedding pooling of the last feature map.", DefaultValueFactory = _ => EmbeddingPooling.Grid3x3 };
         var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (the time budget may end training first).", DefaultValueFactory = _ => 30 };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 256 };

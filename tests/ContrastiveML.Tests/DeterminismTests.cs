@@ -6,6 +6,12 @@ namespace ContrastiveML.Tests;
 /// On the CPU, the same seed and the same data give bit-identical embeddings (tolerance 0: initialisation, data
 /// order, shuffle buffer and augmentation all draw from the seed), and a different seed gives different ones.
 /// </summary>
+/// <remarks>
+/// Weight initialisation draws from libtorch's one process-wide generator. Fit seeds it and builds its modules under
+/// a lock, but any other code drawing from that generator at the same moment (here: other test classes building
+/// encoders or calling randn) changes the draws. So these tests run with the process to themselves.
+/// </remarks>
+[Collection(nameof(ProcessMeasurements))]
 public class DeterminismTests
 {
     private static (float[][] Embeddings, IReadOnlyList<double> Losses) Fit(int seed, bool cached, int mlSeed = 1)

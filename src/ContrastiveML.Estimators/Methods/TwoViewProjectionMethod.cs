@@ -1,0 +1,74 @@
+using ContrastiveML.Augmentation;
+using ContrastiveML.Encoders;
+using ContrastiveML.Heads;
+using ContrastiveML.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ContrastiveML.Methods;
+
+/// <summary>
+/// The part SimCLR and SupCon share: two augmented views per image, one forward of the encoder and the training-only
+/// projection head over both, giving 2N projections; the derived method only chooses the loss over them.
+/// </summary>
+internal abstract class TwoViewProjectionMethod : IContrastiveMethod
+{
+    private readonly ViewAugmenter _augmenter;
+    private readonly ProjectionHead _head;
+
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="augmentation">How views are made.</param>
+    /// <param name="shape">The image shape.</param>
+    /// <param name="projectionHiddenDim">Hidden size of the head; 0 uses the embedding dimension.</param>
+    /// <param name="projectionDim">Output size of the head.</param>
+    protected TwoViewProjectionMethod(ImageEncoder encoder, SimClrAugmentationOptions augmentation, ImageShape shape,
+                                      int projectionHiddenDim, int projectionDim)
+    {
+        Encoder = encoder;
+        _augmenter = new ViewAugmenter(augmentation, shape);
+        int hidden = projectionHiddenDim > 0 ? projectionHiddenDim : encoder.EmbeddingDim;
+        _head = new ProjectionHead(encoder.EmbeddingDim, hidden, projectionDim);
+    }
+
+    public abstract string Name { get; }
+
+    public ImageEncoder Encoder { get; }
+
+    public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => Encoder.parameters().Concat(_head.parameters());
+
+    public void SetTraining(bool training)
+    {
+        Encoder.train(training);
+        _head.train(training);
+    }
+
+    public void MoveTo(Device device)
+    {
+        Encoder.to(device);
+        _head.to(device);
+    }
+
+    public abstract Tensor ComputeLoss(ContrastiveBatch batch);
+
+    public virtual IReadOnlyDictionary<string, double> ProgressFigures() => new Dictionary<string, double>();
+
+    public virtual void AfterStep()
+    {
+    }
+
+    public void Dispose()
+    {
+        _head.Dispose();
+    }
+
+    /// <summary>
+    /// [2N, projection] projections of two fresh views of the batch's N images: rows 0..N-1 the first views, N..2N-1
+    /// the second views of the same images. One forward over both, so BatchNorm sees all 2N views together, as in SimCLR.
+    /// </summary>
+    protected Tensor ProjectTwoViews(ContrastiveBatch batch)
+    {
+        Tensor first = _augmenter.MakeView(batch.Images, batch.Generator);
+        Tensor second = _augmenter.MakeView(batch.Images, batch.Generator);
+        return _head.forward(Encoder.forward(batch.Normalize(cat(new[] { first, second }, 0))));
+    }
+}

@@ -114,6 +114,8 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             encoder = EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth, Options.EncoderPooling);
             method = CreateMethod(encoder, seed);
         }
+        // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
+        using ImageEncoder disposeEncoder = encoder;
         using IContrastiveMethod disposeMethod = method;
         method.MoveTo(device);
 

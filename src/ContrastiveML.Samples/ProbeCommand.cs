@@ -159,17 +159,16 @@ internal static class ProbeCommand
             var supCon = new SupConOptions { LabelColumnName = "Label" };
             Fill(supCon, settings);
             if (settings.Temperature is double t) supCon.Temperature = t;
-            if (settings.CropScaleMin is double crop)
-            {
-                supCon.Augmentation = ContrastiveML.Augmentation.SimClrAugmentationOptions.ForSmallGrayscale();
-                supCon.Augmentation.CropScaleMin = crop;
-            }
+            supCon.Augmentation = Augmentation(settings);
             adjust(supCon);
             return ml.Transforms.SupCon(supCon);
         }
-        SimClrOptions options = CreateOptions(settings);
-        adjust(options);
-        return ml.Transforms.SimClr(options);
+        var simClr = new SimClrOptions();
+        Fill(simClr, settings);
+        if (settings.Temperature is double temperature) simClr.Temperature = temperature;
+        simClr.Augmentation = Augmentation(settings);
+        adjust(simClr);
+        return ml.Transforms.SimClr(simClr);
     }
 
     /// <summary>The options every method shares, from the command line.</summary>
@@ -189,29 +188,12 @@ internal static class ProbeCommand
         if (settings.LearningRate is double lr) options.LearningRate = lr;
     }
 
-    private static SimClrOptions CreateOptions(ProbeSettings settings)
+    /// <summary>The estimator's own augmentation (null) unless --crop-scale-min changes the crop of the 1-channel defaults.</summary>
+    private static ContrastiveML.Augmentation.SimClrAugmentationOptions? Augmentation(ProbeSettings settings)
     {
-        var options = new SimClrOptions
-        {
-            InputColumnName = "Pixels",
-            OutputColumnName = "Embedding",
-            ImageShape = FashionMnist.Shape,
-            Encoder = settings.Encoder,
-            EncoderWidth = settings.Width,
-            EncoderPooling = settings.Pooling,
-            Epochs = settings.Epochs,
-            MaxMinutes = settings.Minutes,
-            BatchSize = settings.BatchSize,
-            Seed = settings.Seed,
-            Device = settings.Device,
-        };
-        if (settings.LearningRate is double lr) options.LearningRate = lr;
-        if (settings.Temperature is double t) options.Temperature = t;
-        if (settings.CropScaleMin is double crop)
-        {
-            options.Augmentation = ContrastiveML.Augmentation.SimClrAugmentationOptions.ForSmallGrayscale();
-            options.Augmentation.CropScaleMin = crop;
-        }
-        return options;
+        if (settings.CropScaleMin is not double crop) return null;
+        var augmentation = ContrastiveML.Augmentation.SimClrAugmentationOptions.ForSmallGrayscale();
+        augmentation.CropScaleMin = crop;
+        return augmentation;
     }
 }

@@ -59,6 +59,14 @@ internal static class ZipIntegrity
         stream.Position = start;
     }
 
+    /// <summary>The CRC-32 of zip (reflected, polynomial 0xEDB88320) of <paramref name="bytes"/>.</summary>
+    public static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        uint crc = 0xFFFFFFFFu;
+        foreach (byte b in bytes) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return crc ^ 0xFFFFFFFFu;
+    }
+
     private static InvalidDataException Damaged(string source, ZipArchiveEntry entry, string why, Exception? inner) =>
         new($"{source} is damaged: its entry '{entry.FullName}' is corrupt: {why}. Save the model again with mlContext.Model.Save.", inner);
 

@@ -49,6 +49,10 @@ internal sealed class ScriptedMethod : IContrastiveMethod
 
     public void AfterStep() => CompletedSteps++;
 
+    public void SaveState(BinaryWriter writer) => Encoder.save(writer);
+
+    public void LoadState(BinaryReader reader) => Encoder.load(reader, strict: true);
+
     public void Dispose()
     {
     }

@@ -56,6 +56,19 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
     {
     }
 
+    public void SaveState(BinaryWriter writer)
+    {
+        // Module.save writes the state dictionary: parameters and buffers (BatchNorm running mean, variance, batch count).
+        Encoder.save(writer);
+        _head.save(writer);
+    }
+
+    public void LoadState(BinaryReader reader)
+    {
+        Encoder.load(reader, strict: true);
+        _head.load(reader, strict: true);
+    }
+
     public void Dispose()
     {
         _head.Dispose();

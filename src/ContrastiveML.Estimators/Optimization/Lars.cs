@@ -85,6 +85,48 @@ internal sealed class Lars : IDisposable
         }
     }
 
+    /// <summary>Writes the velocity buffers (a flag per parameter, then its float32 values).</summary>
+    public void SaveState(BinaryWriter writer)
+    {
+        writer.Write(_velocity.Length);
+        using var scope = NewDisposeScope();
+        foreach (Tensor? v in _velocity)
+        {
+            writer.Write(v is not null);
+            if (v is null) continue;
+            float[] values = v.detach().cpu().contiguous().data<float>().ToArray();
+            writer.Write(values.Length);
+            foreach (float value in values) writer.Write(value);
+        }
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote for the same parameters.</summary>
+    /// <exception cref="InvalidDataException">The state does not fit these parameters.</exception>
+    public void LoadState(BinaryReader reader)
+    {
+        int count = reader.ReadInt32();
+        if (count != _parameters.Length)
+            throw new InvalidDataException($"The LARS state holds {count} velocity buffers; the model has {_parameters.Length} parameters.");
+        for (int i = 0; i < count; i++)
+        {
+            _velocity[i]?.Dispose();
+            _velocity[i] = null;
+            if (!reader.ReadBoolean()) continue;
+            int length = reader.ReadInt32();
+            if (length != _parameters[i].numel())
+                throw new InvalidDataException($"The LARS velocity of parameter {i} has {length} values; the parameter has {_parameters[i].numel()}.");
+            var values = new float[length];
+            for (int j = 0; j < length; j++) values[j] = reader.ReadSingle();
+            Tensor v = zeros_like(_parameters[i]).DetachFromDisposeScope();
+            using (NewDisposeScope())
+            using (no_grad())
+            {
+                v.copy_(tensor(values).reshape(_parameters[i].shape));
+            }
+            _velocity[i] = v;
+        }
+    }
+
     public void Dispose()
     {
         for (int i = 0; i < _velocity.Length; i++)

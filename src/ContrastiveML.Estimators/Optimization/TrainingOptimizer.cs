@@ -96,6 +96,26 @@ public sealed class TrainingOptimizer : IDisposable
         _torch!.step()?.Dispose();
     }
 
+    /// <summary>
+    /// Writes the optimizer's state (momentum, moment buffers, step counts; for LARS its velocity buffers) for a checkpoint.
+    /// </summary>
+    internal void SaveState(BinaryWriter writer)
+    {
+        writer.Write(Kind.ToString());
+        if (_lars is not null) _lars.SaveState(writer);
+        else ((OptimizerHelper)_torch!).save_state_dict(writer);
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote, into an optimizer of the same kind over the same parameters.</summary>
+    /// <exception cref="InvalidDataException">The state was written by another kind of optimizer.</exception>
+    internal void LoadState(BinaryReader reader)
+    {
+        string kind = reader.ReadString();
+        if (kind != Kind.ToString()) throw new InvalidDataException($"The optimizer state is of a {kind} optimizer, not {Kind}.");
+        if (_lars is not null) _lars.LoadState(reader);
+        else ((OptimizerHelper)_torch!).load_state_dict(reader);
+    }
+
     /// <summary>Releases the optimizer state (momentum and moment buffers).</summary>
     public void Dispose()
     {

@@ -29,7 +29,6 @@ internal sealed class ContrastiveTrainer
                                 Device device, int seed, string encoderName)
     {
         ImageShape shape = _options.ImageShape!;
-        var random = new Random(seed);
         using var generator = new Generator((ulong)seed, device);
         using Tensor mean = tensor(statistics.Mean, new long[] { 1, shape.Channels, 1, 1 }).to(device);
         using Tensor std = tensor(statistics.Std, new long[] { 1, shape.Channels, 1, 1 }).to(device);
@@ -44,32 +43,66 @@ internal sealed class ContrastiveTrainer
             _options.Optimizer, method.TrainableParameters(), _options.LearningRate, _options.WeightDecay, _options.Momentum);
         TimeSpan? budget = _options.MaxMinutes is double minutes ? TimeSpan.FromMinutes(minutes) : null;
 
+        string? checkpointPath = _options.CheckpointDirectory is string directory
+            ? Path.Combine(Path.GetFullPath(directory), TrainingCheckpoint.FileName) : null;
+        IReadOnlyList<KeyValuePair<string, string>> fingerprint = Fingerprint(method, encoderName, batchSize, seed, statistics.RowCount);
+        TrainingCheckpoint? resume = checkpointPath != null && File.Exists(checkpointPath) ? TrainingCheckpoint.Read(checkpointPath) : null;
+
         method.SetTraining(true);
         var clock = Stopwatch.StartNew();
+        TimeSpan elapsedBefore = TimeSpan.Zero;
+        TimeSpan Elapsed() => clock.Elapsed + elapsedBefore;
         var epochLosses = new List<double>();
         var lossCurve = new List<(long, double)>();
         long step = 0, imagesSeen = 0;
         int epochsStarted = 0;
+        int firstEpoch = 1, batchesToSkip = 0;
+        if (resume != null)
+        {
+            CheckFingerprint(checkpointPath!, resume.Fingerprint, fingerprint);
+            Restore(checkpointPath!, resume, method, optimizer, generator);
+            step = resume.Step;
+            imagesSeen = resume.ImagesSeen;
+            firstEpoch = resume.Epoch;
+            batchesToSkip = resume.BatchesInEpoch;
+            elapsedBefore = TimeSpan.FromSeconds(resume.TrainingSeconds);
+            _log($"{method.Name}: resumed from checkpoint '{checkpointPath}' at step {step} of {totalSteps} " +
+                 $"(epoch {firstEpoch}, after batch {batchesToSkip} of that epoch).");
+        }
+        long lastCheckpointStep = step;
+        int lastEpoch = firstEpoch, lastBatchInEpoch = batchesToSkip;
+        void WriteCheckpoint()
+        {
+            WriteCheckpointFile(checkpointPath!, fingerprint, step, lastEpoch, lastBatchInEpoch, imagesSeen, Elapsed(), method, optimizer, generator);
+            lastCheckpointStep = step;
+        }
         bool stoppedByBudget = false;
         double intervalLoss = 0;
         int intervalSteps = 0;
         long intervalImages = 0;
-        TimeSpan lastReport = TimeSpan.Zero;
+        TimeSpan lastReport = elapsedBefore;
 
-        for (int epoch = 1; epoch <= _options.Epochs && !stoppedByBudget && !stepLimitReached; epoch++)
+        for (int epoch = firstEpoch; epoch <= _options.Epochs && !stoppedByBudget && !stepLimitReached; epoch++)
         {
             epochsStarted = epoch;
             double epochLoss = 0;
             int epochSteps = 0;
-            foreach (PixelBatch batch in reader.ReadEpoch(batchSize, random))
+            int batchInEpoch = 0;
+            foreach (PixelBatch batch in reader.ReadEpoch(batchSize, EpochRandom(seed, epoch)))
             {
                 _checkCanceled();
+                if (batchInEpoch < batchesToSkip)
+                {
+                    // Resuming: this epoch's order is re-derived from (seed, epoch); the batches trained before the checkpoint are skipped.
+                    batchInEpoch++;
+                    continue;
+                }
                 if (step >= _options.MaxSteps)
                 {
                     stepLimitReached = true;
                     break;
                 }
-                if (budget is TimeSpan limit && clock.Elapsed >= limit)
+                if (budget is TimeSpan limit && Elapsed() >= limit)
                 {
                     stoppedByBudget = true;
                     break;
@@ -77,7 +110,7 @@ internal sealed class ContrastiveTrainer
 
                 // Progress through the schedule: by steps, or by time when a budget will end training first.
                 double progress = (double)step / totalSteps;
-                if (budget is TimeSpan b) progress = Math.Max(progress, clock.Elapsed.TotalSeconds / b.TotalSeconds);
+                if (budget is TimeSpan b) progress = Math.Max(progress, Elapsed().TotalSeconds / b.TotalSeconds);
                 double learningRate = schedule.LearningRateAt((int)Math.Min(totalSteps, Math.Round(progress * totalSteps)));
 
                 double lossValue;
@@ -102,6 +135,9 @@ internal sealed class ContrastiveTrainer
                 method.AfterStep();
 
                 step++;
+                batchInEpoch++;
+                lastEpoch = epoch;
+                lastBatchInEpoch = batchInEpoch;
                 imagesSeen += batch.Count;
                 epochLoss += lossValue;
                 epochSteps++;
@@ -109,7 +145,9 @@ internal sealed class ContrastiveTrainer
                 intervalSteps++;
                 intervalImages += batch.Count;
 
-                TimeSpan now = clock.Elapsed;
+                if (checkpointPath != null && step % _options.CheckpointEverySteps == 0) WriteCheckpoint();
+
+                TimeSpan now = Elapsed();
                 if ((now - lastReport).TotalSeconds >= _options.ProgressIntervalSeconds)
                 {
                     Report(method, epoch, step, totalSteps, intervalLoss / intervalSteps, learningRate,
@@ -120,13 +158,16 @@ internal sealed class ContrastiveTrainer
                     lastReport = now;
                 }
             }
+            batchesToSkip = 0;
             if (epochSteps > 0)
             {
                 epochLosses.Add(epochLoss / epochSteps);
                 _log($"{method.Name} epoch {epoch}/{_options.Epochs}: mean loss {epochLoss / epochSteps:F4} over {epochSteps} steps, " +
-                     $"{imagesSeen / Math.Max(1e-9, clock.Elapsed.TotalSeconds):F0} img/s, elapsed {clock.Elapsed:hh\\:mm\\:ss}");
+                     $"{imagesSeen / Math.Max(1e-9, Elapsed().TotalSeconds):F0} img/s, elapsed {Elapsed():hh\\:mm\\:ss}");
             }
         }
+        // The end of training is a checkpoint too: a later Fit over the same directory then only exports.
+        if (checkpointPath != null && step != lastCheckpointStep) WriteCheckpoint();
         if (intervalSteps > 0)
         {
             lossCurve.Add((step, intervalLoss / intervalSteps));
@@ -147,12 +188,106 @@ internal sealed class ContrastiveTrainer
             EpochsCompleted = epochsStarted,
             Steps = step,
             ImagesSeen = imagesSeen,
-            TrainingSeconds = clock.Elapsed.TotalSeconds,
+            TrainingSeconds = Elapsed().TotalSeconds,
             StoppedByTimeBudget = stoppedByBudget,
             EpochLosses = epochLosses,
             LossCurve = lossCurve,
             EmbeddingDim = method.Encoder.EmbeddingDim,
         };
+    }
+
+    /// <summary>
+    /// The data order's random source for one epoch, derived from (seed, epoch) alone so that a resumed Fit reproduces
+    /// the order of the epoch it resumes in without replaying earlier epochs. Epoch 1 uses the seed itself.
+    /// </summary>
+    internal static Random EpochRandom(int seed, int epoch) => new(unchecked(seed + (epoch - 1) * 1_000_003));
+
+    /// <summary>The options a checkpoint must share with the Fit that resumes from it, as (name, value) pairs.</summary>
+    private IReadOnlyList<KeyValuePair<string, string>> Fingerprint(IContrastiveMethod method, string encoderName, int batchSize, int seed, long rows)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        ImageShape shape = _options.ImageShape!;
+        return new KeyValuePair<string, string>[]
+        {
+            new("Method", method.Name),
+            new(nameof(ContrastiveEncoderOptions.Encoder), encoderName),
+            new(nameof(ContrastiveEncoderOptions.EncoderWidth), _options.EncoderWidth.ToString(c)),
+            new(nameof(ContrastiveEncoderOptions.EncoderPooling), _options.EncoderPooling.ToString()),
+            new(nameof(ContrastiveEncoderOptions.ImageShape), $"{shape.Channels}x{shape.Height}x{shape.Width}"),
+            new(nameof(ContrastiveEncoderOptions.BatchSize), batchSize.ToString(c)),
+            new(nameof(ContrastiveEncoderOptions.Seed), seed.ToString(c)),
+            new(nameof(ContrastiveEncoderOptions.LearningRate), _options.LearningRate.ToString("R", c)),
+            new(nameof(ContrastiveEncoderOptions.Epochs), _options.Epochs.ToString(c)),
+            new(nameof(ContrastiveEncoderOptions.MaxSteps), _options.MaxSteps?.ToString(c) ?? "none"),
+            new(nameof(ContrastiveEncoderOptions.Optimizer), _options.Optimizer.ToString()),
+            new(nameof(ContrastiveEncoderOptions.WeightDecay), _options.WeightDecay.ToString("R", c)),
+            new(nameof(ContrastiveEncoderOptions.Momentum), _options.Momentum.ToString("R", c)),
+            new(nameof(ContrastiveEncoderOptions.WarmupFraction), _options.WarmupFraction.ToString("R", c)),
+            new(nameof(ContrastiveEncoderOptions.PixelScale), _options.PixelScale.ToString("R", c)),
+            new("TrainingRows", rows.ToString(c)),
+        };
+    }
+
+    private static void CheckFingerprint(string path, IReadOnlyList<KeyValuePair<string, string>> saved, IReadOnlyList<KeyValuePair<string, string>> current)
+    {
+        var savedByName = saved.ToDictionary(p => p.Key, p => p.Value);
+        foreach (var (name, value) in current)
+        {
+            string savedValue = savedByName.TryGetValue(name, out string? v) ? v : "(not recorded)";
+            if (savedValue != value)
+            {
+                throw new InvalidOperationException(
+                    $"Cannot resume from the checkpoint '{path}': it was written with {name} = {savedValue}, but this Fit has {name} = {value}. " +
+                    "Resume with the options the checkpoint was written with, or use another CheckpointDirectory (or delete the checkpoint) to train from the start.");
+            }
+        }
+    }
+
+    private static void Restore(string path, TrainingCheckpoint checkpoint, IContrastiveMethod method, TrainingOptimizer optimizer, Generator generator)
+    {
+        try
+        {
+            using (var reader = new BinaryReader(new MemoryStream(checkpoint.ModelState, writable: false)))
+                method.LoadState(reader);
+            using (var reader = new BinaryReader(new MemoryStream(checkpoint.OptimizerState, writable: false)))
+                optimizer.LoadState(reader);
+            using Tensor state = tensor(checkpoint.GeneratorState);
+            generator.set_state(state);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            throw new InvalidDataException($"The checkpoint '{path}' passed its checksum but its state does not fit this model ({error.Message}).", error);
+        }
+    }
+
+    private static void WriteCheckpointFile(string path, IReadOnlyList<KeyValuePair<string, string>> fingerprint, long step, int epoch,
+                                            int batchesInEpoch, long imagesSeen, TimeSpan elapsed, IContrastiveMethod method,
+                                            TrainingOptimizer optimizer, Generator generator)
+    {
+        byte[] Serialize(Action<BinaryWriter> write)
+        {
+            using var stream = new MemoryStream();
+            using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) write(writer);
+            return stream.ToArray();
+        }
+        byte[] generatorState;
+        using (Tensor state = generator.get_state()) // a CPU byte tensor, whatever the generator's device
+        {
+            generatorState = state.data<byte>().ToArray();
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        new TrainingCheckpoint
+        {
+            Fingerprint = fingerprint,
+            Step = step,
+            Epoch = epoch,
+            BatchesInEpoch = batchesInEpoch,
+            ImagesSeen = imagesSeen,
+            TrainingSeconds = elapsed.TotalSeconds,
+            GeneratorState = generatorState,
+            ModelState = Serialize(method.SaveState),
+            OptimizerState = Serialize(optimizer.SaveState),
+        }.Write(path);
     }
 
     private void Report(IContrastiveMethod method, int epoch, long step, long totalSteps, double loss, double learningRate,

@@ -41,4 +41,13 @@ internal interface IContrastiveMethod : IDisposable
 
     /// <summary>Called after each optimiser step (e.g. a momentum-encoder update).</summary>
     void AfterStep();
+
+    /// <summary>
+    /// Writes the state of every module (encoder and heads): parameters and buffers, e.g. BatchNorm running statistics,
+    /// for a training checkpoint.
+    /// </summary>
+    void SaveState(BinaryWriter writer);
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote, into modules of the same architecture.</summary>
+    void LoadState(BinaryReader reader);
 }

@@ -195,7 +195,8 @@ internal static class BenchCommand
         var ml = new MLContext(1);
         int warmup = 2, steps = settings.Repeats;
         int batch = settings.BatchSize;
-        (ImageEncoder encoder, ImageShape shape, IDataView data, string dataName) = Setup(kind, settings, ml, Math.Max(2 * batch, 4 * batch));
+        // Rows for every step in one epoch, so no timed step restarts the cursor and refills the shuffle buffer.
+        (ImageEncoder encoder, ImageShape shape, IDataView data, string dataName) = Setup(kind, settings, ml, batch * (warmup + steps + 1));
         using ImageEncoder disposeEncoder = encoder;
         long forwardFlops = FlopCounter.CountForward(encoder);
 
@@ -207,8 +208,9 @@ internal static class BenchCommand
         using var generator = new Generator(1, device);
         // Fixed normalisation: the values do not change the cost of a step.
         Tensor Normalize(Tensor images) => images.sub(0.5).div(0.25);
-        // A small shuffle buffer: an epoch here is a few batches, and a 10,000-row buffer would be all of it.
-        var reader = new PixelBatchReader(data, "Pixels", shape.Size, shuffleBufferSize: 4 * batch);
+        // A small shuffle buffer (filled during the warm-up steps): an epoch here is a few batches, and the default
+        // 10,000-row buffer would be all of it. Per batch, reading then costs what it costs in steady-state training.
+        var reader = new PixelBatchReader(data, "Pixels", shape.Size, shuffleBufferSize: 2 * batch);
         var random = new Random(1);
         IEnumerator<PixelBatch> batches = reader.ReadEpoch(batch, random).GetEnumerator();
 

@@ -114,6 +114,10 @@ internal static class BenchCommand
                              $"{shares["read"]:P0} / {shares["views"]:P0} / {shares["forwardBackward"]:P0} / {shares["optimizer"]:P0}");
         }
         figures["training"] = training;
+        figures["trainingFlopsNote"] = "achieved FLOP/s = 3 x forward FLOPs per view (Conv2d and Linear layers of the encoder, counted by FlopCounter) x 2 views x images/s; " +
+                                       "the projection head, the loss, BatchNorm/ReLU/pooling and the view augmentation are not counted, so this is a lower bound on the work done";
+        figures["stepNote"] = "read = PixelBatchReader batch + copy into a tensor; views = two ViewAugmenter views; forwardBackward = normalise, encoder, head, NT-Xent, backward; " +
+                              "optimizer = AdamW step. Timestamps around each part (CUDA synchronised when used)";
 
         // 4. Inference through three paths, the first encoder.
         output.WriteLine();

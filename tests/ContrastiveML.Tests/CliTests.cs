@@ -21,6 +21,7 @@ public sealed class CliTests : IDisposable
     [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
     [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
     [InlineData("probe", "--method", "--minutes", "--json", "--plots")]
+    [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width")]
     public void EveryVerbHasHelp(string verb, params string[] options)
     {
         var (code, output, _) = CliRunner.Run(verb, "--help");

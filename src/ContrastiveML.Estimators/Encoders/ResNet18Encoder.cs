@@ -109,10 +109,11 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor input)
     {
-        using var hidden = functional.relu(bn1.forward(conv1.forward(input)), inplace: true);
-        using var residual = bn2.forward(conv2.forward(hidden));
+        // call() rather than forward(): the same computation, and it runs the layers' hooks (FlopCounter counts with them).
+        using var hidden = functional.relu(bn1.call(conv1.call(input)), inplace: true);
+        using var residual = bn2.call(conv2.call(hidden));
         // Adding in place into the BN output is safe for autograd: BatchNorm's backward needs its input, not its output.
-        residual.add_(shortcut is null ? input : shortcut.forward(input));
+        residual.add_(shortcut is null ? input : shortcut.call(input));
         return functional.relu(residual);
     }
 

@@ -52,6 +52,9 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
 
     public virtual IReadOnlyDictionary<string, double> ProgressFigures() => new Dictionary<string, double>();
 
+    /// <summary>Called once the two views of a step are made, before the encoder runs; the bench times the parts of a step with it.</summary>
+    public Action? ViewsMade { get; set; }
+
     public virtual void AfterStep()
     {
     }
@@ -82,6 +85,7 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
     {
         Tensor first = _augmenter.MakeView(batch.Images, batch.Generator);
         Tensor second = _augmenter.MakeView(batch.Images, batch.Generator);
+        ViewsMade?.Invoke();
         return _head.forward(Encoder.forward(batch.Normalize(cat(new[] { first, second }, 0))));
     }
 }

@@ -1,0 +1,92 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Conv2dModule = TorchSharp.Modules.Conv2d;
+using LinearModule = TorchSharp.Modules.Linear;
+
+namespace ContrastiveML.Encoders;
+
+/// <summary>
+/// Counts the floating-point operations of one forward pass of a module, layer by layer, from the shapes a real
+/// forward produces (forward hooks on every Conv2d and Linear, one input of batch 1 under no_grad).
+/// </summary>
+/// <remarks>
+/// Counted, with a multiply-add as 2 FLOPs: Conv2d 2*Cin*Cout*k*k*Hout*Wout/groups (the weight's element count
+/// times 2*Hout*Wout), plus Cout*Hout*Wout for a bias; Linear 2*in*out per row, plus out for a bias. Ignored:
+/// BatchNorm, ReLU, pooling, residual additions and flattening, which are elementwise or cheaper and together
+/// come to a few percent of a convolutional network's count. The backward pass is taken as twice the forward,
+/// the usual rule, so a training step costs about 3x the forward count per image.
+/// </remarks>
+public static class FlopCounter
+{
+    /// <summary>FLOPs of one forward pass of <paramref name="module"/> on one input of shape <paramref name="inputShape"/> (without the batch dimension).</summary>
+    /// <param name="module">The module; its train/eval mode is restored afterwards and its weights are not changed.</param>
+    /// <param name="inputShape">The shape of one input, e.g. {1, 28, 28} for a grayscale image.</param>
+    public static long CountForward(nn.Module<Tensor, Tensor> module, params long[] inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(inputShape);
+        long total = 0;
+        var uncounted = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        var removers = new List<Action>();
+        foreach ((string _, nn.Module child) in module.named_modules())
+        {
+            switch (child)
+            {
+                case Conv2dModule conv:
+                    uncounted.Add(conv);
+                    var convHook = conv.register_forward_hook((m, _, output) =>
+                    {
+                        var c = (Conv2dModule)m;
+                        uncounted.Remove(c);
+                        long spatial = output.shape[2] * output.shape[3];
+                        total += 2 * c.weight!.numel() * spatial + (c.bias is null ? 0 : output.shape[1] * spatial);
+                        return output;
+                    });
+                    removers.Add(() => convHook.remove());
+                    break;
+                case LinearModule linear:
+                    uncounted.Add(linear);
+                    var linearHook = linear.register_forward_hook((m, _, output) =>
+                    {
+                        var l = (LinearModule)m;
+                        uncounted.Remove(l);
+                        long rows = output.numel() / output.shape[^1];
+                        total += rows * (2 * l.weight!.numel() + (l.bias is null ? 0 : output.shape[^1]));
+                        return output;
+                    });
+                    removers.Add(() => linearHook.remove());
+                    break;
+            }
+        }
+        bool wasTraining = module.training;
+        Device device = module.parameters().FirstOrDefault()?.device ?? CPU;
+        try
+        {
+            module.eval();
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            module.forward(zeros(new long[] { 1 }.Concat(inputShape).ToArray(), device: device));
+        }
+        finally
+        {
+            foreach (Action remove in removers) remove();
+            module.train(wasTraining);
+        }
+        if (uncounted.Count > 0)
+        {
+            // A parent that calls a layer's forward() directly skips its hooks; an undercount must not pass silently.
+            throw new InvalidOperationException(
+                $"{uncounted.Count} Conv2d/Linear layer(s) of {module.GetName()} ran no forward hook (called through forward() rather than call(), or unused); " +
+                "their FLOPs cannot be counted.");
+        }
+        return total;
+    }
+
+    /// <summary>FLOPs of one forward pass of <paramref name="encoder"/> on one image of its input shape.</summary>
+    public static long CountForward(ImageEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ImageShape shape = encoder.InputShape;
+        return CountForward(encoder, shape.Channels, shape.Height, shape.Width);
+    }
+}

@@ -1,0 +1,508 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ContrastiveML.Data;
+using ContrastiveML.Encoders;
+using ContrastiveML.Methods.SimClr;
+using ContrastiveML.Onnx;
+using ContrastiveML.Optimization;
+using ContrastiveML.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ContrastiveML.Samples;
+
+/// <summary>
+/// <c>bench</c>: how fast this machine runs ContrastiveML, every figure a median over repeated runs in one process:
+/// a reference float32 matmul FLOP/s; SimCLR training throughput per encoder with its achieved FLOP/s (counted
+/// from the layers) as a fraction of the matmul's; the share of a step spent reading, making views,
+/// forward+backward and in the optimiser; inference through ML.NET, ONNX Runtime and TorchSharp; and the peak
+/// resident memory of a short Fit on 6,000 vs 60,000 Fashion-MNIST images (child processes, so peaks don't mix).
+/// </summary>
+internal static class BenchCommand
+{
+    /// <summary>Prefix of the line a memory child prints with its peak resident memory.</summary>
+    private const string PeakLinePrefix = "peak-resident-bytes ";
+
+    public static Command Create()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Fewer repeats and smaller sizes: a smoke run of well under a minute." };
+        var json = new Option<string?>("--json") { Description = "Write every figure to this JSON file." };
+        var encoders = new Option<EncoderKind[]>("--encoder")
+        {
+            Description = "Encoders to benchmark (repeatable; default both).",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => new[] { EncoderKind.CompactCnn, EncoderKind.ResNet18 },
+        };
+        var resNetWidth = new Option<int>("--resnet-width") { Description = "ResNet18 base width (64 is the original ResNet-18).", DefaultValueFactory = _ => 32 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per training step.", DefaultValueFactory = _ => 32 };
+        var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX .gz files.", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
+        var device = new Option<TrainingDevice>("--device") { Description = "Device for the TorchSharp parts.", DefaultValueFactory = _ => TrainingDevice.Auto };
+        // Hidden: tiny sizes for the test suite (seconds, synthetic data, no memory children), and the memory child itself.
+        var tiny = new Option<bool>("--tiny") { Hidden = true };
+        var memoryChildRows = new Option<int?>("--memory-child-rows") { Hidden = true };
+        var memoryChildSteps = new Option<int>("--memory-child-steps") { Hidden = true, DefaultValueFactory = _ => 10 };
+
+        var command = new Command("bench", "Measure matmul FLOP/s, training and inference throughput, the parts of a training step and Fit's peak memory; print a table, optionally write JSON.")
+        {
+            quick, json, encoders, resNetWidth, batchSize, data, device, tiny, memoryChildRows, memoryChildSteps,
+        };
+        command.SetAction(parse =>
+        {
+            TextWriter output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(memoryChildRows) is int rows)
+            {
+                return CommandErrors.Run(() => MemoryChild(rows, parse.GetValue(memoryChildSteps), parse.GetValue(data)!, output), parse.InvocationConfiguration.Error);
+            }
+            var settings = new BenchSettings(parse.GetValue(quick), parse.GetValue(tiny), parse.GetValue(json), parse.GetValue(encoders)!,
+                                             parse.GetValue(resNetWidth), parse.GetValue(batchSize), parse.GetValue(data)!, parse.GetValue(device));
+            return CommandErrors.Run(() => Run(settings, output), parse.InvocationConfiguration.Error);
+        });
+        return command;
+    }
+
+    internal sealed record BenchSettings(bool Quick, bool Tiny, string? JsonPath, EncoderKind[] Encoders, int ResNetWidth, int BatchSize,
+                                         string DataDirectory, TrainingDevice Device)
+    {
+        public int Repeats => Tiny ? 2 : Quick ? 3 : 10;
+        public int MatmulSize => Tiny ? 64 : Quick ? 1024 : 2048;
+        public int InferenceRows => Tiny ? 8 : Quick ? 512 : 2048;
+        public int MemorySteps => Quick ? 3 : 10;
+    }
+
+    internal static int Run(BenchSettings settings, TextWriter output)
+    {
+        if (settings.BatchSize < 2) throw new ArgumentException("--batch-size must be at least 2 (SimCLR needs two images to contrast).");
+        if (settings.ResNetWidth < 1) throw new ArgumentException("--resnet-width must be positive.");
+        if (settings.Encoders.Length == 0) throw new ArgumentException("--encoder needs at least one encoder.");
+        // Fail before minutes of work when the data is missing (the error names the apt package).
+        if (!settings.Tiny) FashionMnist.Files(train: true, settings.DataDirectory);
+
+        Device device = TrainingDeviceSelector.Select(settings.Device);
+        var figures = new Dictionary<string, object?>
+        {
+            ["command"] = "contrastiveml bench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).SkipWhile(a => a != "bench").Skip(1)),
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            ["machine"] = Machine(device),
+            ["repeats"] = settings.Repeats,
+            ["quick"] = settings.Quick,
+            ["tiny"] = settings.Tiny,
+        };
+        output.WriteLine($"machine: {Cpu()} ({Environment.ProcessorCount} logical CPUs), device {device.type}, libtorch threads {get_num_threads()}");
+
+        // 1. Reference FLOP/s.
+        double matmul = MatmulFlops(settings.MatmulSize, settings.Repeats, device);
+        figures["referenceMatmul"] = new Dictionary<string, object?> { ["size"] = settings.MatmulSize, ["flopsPerSecond"] = Math.Round(matmul) };
+        output.WriteLine($"reference float32 matmul {settings.MatmulSize}x{settings.MatmulSize}: {matmul / 1e9:F1} GFLOP/s (median of {settings.Repeats})");
+
+        // 2 + 3. Training throughput and the parts of a step, per encoder.
+        var training = new List<Dictionary<string, object?>>();
+        output.WriteLine();
+        output.WriteLine("SimCLR training step (2 views; views + forward + backward + AdamW step), median over steps:");
+        output.WriteLine($"  {"encoder",-22} {"input",-8} {"batch",5} {"img/s",9} {"fwd MFLOP/img",13} {"GFLOP/s",8} {"of matmul",9}   read / views / fwd+bwd / optimizer");
+        foreach (EncoderKind kind in settings.Encoders.Distinct())
+        {
+            Dictionary<string, object?> result = TrainingStep(kind, settings, device, matmul);
+            training.Add(result);
+            var shares = (Dictionary<string, double>)result["stepShares"]!;
+            output.WriteLine($"  {result["encoder"],-22} {result["input"],-8} {settings.BatchSize,5} {result["imagesPerSecond"],9:F0} " +
+                             $"{(long)result["forwardFlopsPerView"]! / 1e6,13:F1} {(double)result["achievedFlopsPerSecond"]! / 1e9,8:F2} {result["fractionOfMatmul"],9:P1}   " +
+                             $"{shares["read"]:P0} / {shares["views"]:P0} / {shares["forwardBackward"]:P0} / {shares["optimizer"]:P0}");
+        }
+        figures["training"] = training;
+        figures["trainingFlopsNote"] = "achieved FLOP/s = 3 x forward FLOPs per view (Conv2d and Linear layers of the encoder, counted by FlopCounter) x 2 views x images/s; " +
+                                       "the projection head, the loss, BatchNorm/ReLU/pooling and the view augmentation are not counted, so this is a lower bound on the work done";
+        figures["stepNote"] = "read = PixelBatchReader batch + copy into a tensor; views = two ViewAugmenter views; forwardBackward = normalise, encoder, head, NT-Xent, backward; " +
+                              "optimizer = AdamW step. Timestamps around each part (CUDA synchronised when used)";
+
+        // 4. Inference through three paths, the first encoder.
+        output.WriteLine();
+        Dictionary<string, object?> inference = Inference(settings.Encoders[0], settings, device);
+        figures["inference"] = inference;
+        output.WriteLine($"inference, random-init {inference["encoder"]} on {inference["rows"]} {inference["input"]} images (median of {settings.Repeats}):");
+        output.WriteLine($"  ML.NET pipeline (Transform + cursor; OnnxTransformer runs one row per session.Run): {inference["mlNetEmbeddingsPerSecond"],10:F0} embeddings/s");
+        output.WriteLine($"  ONNX Runtime InferenceSession, batches of {inference["onnxBatchSize"]}:                      {inference["onnxEmbeddingsPerSecond"],10:F0} embeddings/s");
+        output.WriteLine($"  TorchSharp eval forward, no_grad, batches of {inference["onnxBatchSize"]}:                   {inference["torchEmbeddingsPerSecond"],10:F0} embeddings/s");
+        output.WriteLine($"  ratios: ONNX/ML.NET {inference["onnxOverMlNet"]:F1}x, TorchSharp/ML.NET {inference["torchOverMlNet"]:F1}x, ONNX/TorchSharp {inference["onnxOverTorch"]:F2}x");
+
+        // 5. Memory of a short Fit vs data size.
+        output.WriteLine();
+        if (settings.Tiny)
+        {
+            figures["memory"] = new Dictionary<string, object?> { ["skipped"] = "tiny run (no Fashion-MNIST child processes)" };
+            output.WriteLine("memory: skipped (tiny run)");
+        }
+        else
+        {
+            var memory = new Dictionary<string, object?> { ["steps"] = settings.MemorySteps, ["batchSize"] = 256, ["encoder"] = "CompactCnn" };
+            var peaks = new List<Dictionary<string, object?>>();
+            foreach (int rows in new[] { 6_000, 60_000 })
+            {
+                var clock = Stopwatch.StartNew();
+                long peak = RunMemoryChild(rows, settings.MemorySteps, settings.DataDirectory);
+                peaks.Add(new Dictionary<string, object?> { ["rows"] = rows, ["peakResidentBytes"] = peak, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1) });
+                output.WriteLine($"memory: Fit of {settings.MemorySteps} steps (batch 256, CompactCnn) on {rows,6} Fashion-MNIST images: peak resident {peak / 1048576.0:F0} MiB");
+            }
+            memory["runs"] = peaks;
+            memory["ratio60kOver6k"] = Math.Round((double)(long)peaks[1]["peakResidentBytes"]! / (long)peaks[0]["peakResidentBytes"]!, 3);
+            figures["memory"] = memory;
+            output.WriteLine($"memory: 60,000 / 6,000 images peak ratio {memory["ratio60kOver6k"]:F2} (1.00 = flat with data size)");
+        }
+
+        if (settings.JsonPath != null)
+        {
+            File.WriteAllText(settings.JsonPath, JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }));
+            output.WriteLine($"figures written to {settings.JsonPath}");
+        }
+        return 0;
+    }
+
+    /// <summary>Median FLOP/s of an n x n float32 matmul (2n^3 FLOPs), after one untimed run.</summary>
+    internal static double MatmulFlops(int n, int repeats, Device device)
+    {
+        using var a = randn(n, n, device: device);
+        using var b = randn(n, n, device: device);
+        var seconds = new List<double>();
+        for (int i = 0; i <= repeats; i++)
+        {
+            using var scope = NewDisposeScope();
+            long start = Stopwatch.GetTimestamp();
+            a.mm(b);
+            Synchronize(device);
+            if (i > 0) seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return 2.0 * n * n * n / Median(seconds);
+    }
+
+    /// <summary>Encoder, image shape and data for one encoder: CompactCnn on Fashion-MNIST (streamed from the IDX files), ResNet18 on random 3x32x32 pixels.</summary>
+    private static (ImageEncoder Encoder, ImageShape Shape, IDataView Data, string DataName) Setup(EncoderKind kind, BenchSettings settings, MLContext ml, int rows)
+    {
+        ImageShape shape = kind == EncoderKind.ResNet18 ? new ImageShape(3, settings.Tiny ? 8 : 32, settings.Tiny ? 8 : 32)
+                                                         : settings.Tiny ? new ImageShape(1, 8, 8) : FashionMnist.Shape;
+        int width = kind == EncoderKind.ResNet18 ? (settings.Tiny ? 2 : settings.ResNetWidth) : settings.Tiny ? 4 : CompactCnnEncoder.DefaultWidth;
+        manual_seed(1);
+        ImageEncoder encoder = EncoderFactory.Create(kind, shape, width);
+        if (kind == EncoderKind.CompactCnn && !settings.Tiny)
+        {
+            return (encoder, shape, FashionMnist.Load(ml, train: true, settings.DataDirectory, rows), "Fashion-MNIST train (streamed, gzip)");
+        }
+        return (encoder, shape, SyntheticPixels(ml, shape, rows), "random pixels (in memory)");
+    }
+
+    /// <summary>One encoder's SimCLR step: images/s, achieved FLOP/s and the median time of each part of a step.</summary>
+    private static Dictionary<string, object?> TrainingStep(EncoderKind kind, BenchSettings settings, Device device, double matmulFlops)
+    {
+        var ml = new MLContext(1);
+        int warmup = 2, steps = settings.Repeats;
+        int batch = settings.BatchSize;
+        // Rows for every step in one epoch, so no timed step restarts the cursor and refills the shuffle buffer.
+        (ImageEncoder encoder, ImageShape shape, IDataView data, string dataName) = Setup(kind, settings, ml, batch * (warmup + steps + 1));
+        using ImageEncoder disposeEncoder = encoder;
+        long forwardFlops = FlopCounter.CountForward(encoder);
+
+        var options = new SimClrOptions { ImageShape = shape };
+        using var method = new SimClrMethod(encoder, options, shape);
+        method.MoveTo(device);
+        method.SetTraining(true);
+        using TrainingOptimizer optimizer = TrainingOptimizer.Create(options.Optimizer, method.TrainableParameters(), options.LearningRate, options.WeightDecay, options.Momentum);
+        using var generator = new Generator(1, device);
+        // Fixed normalisation: the values do not change the cost of a step.
+        Tensor Normalize(Tensor images) => images.sub(0.5).div(0.25);
+        // A small shuffle buffer (filled during the warm-up steps): an epoch here is a few batches, and the default
+        // 10,000-row buffer would be all of it. Per batch, reading then costs what it costs in steady-state training.
+        var reader = new PixelBatchReader(data, "Pixels", shape.Size, shuffleBufferSize: 2 * batch);
+        var random = new Random(1);
+        IEnumerator<PixelBatch> batches = reader.ReadEpoch(batch, random).GetEnumerator();
+
+        long viewsDone = 0;
+        method.ViewsMade = () =>
+        {
+            Synchronize(device);
+            viewsDone = Stopwatch.GetTimestamp();
+        };
+        var read = new List<double>();
+        var views = new List<double>();
+        var forwardBackward = new List<double>();
+        var step = new List<double>();
+        var total = new List<double>();
+        try
+        {
+            for (int i = 0; i < warmup + steps; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                if (!batches.MoveNext())
+                {
+                    batches.Dispose();
+                    batches = reader.ReadEpoch(batch, random).GetEnumerator();
+                    batches.MoveNext();
+                }
+                PixelBatch pixels = batches.Current;
+                using DisposeScope scope = NewDisposeScope();
+                Tensor images = ContrastiveTrainer.BatchToTensor(pixels, shape, device).mul_(options.PixelScale);
+                Synchronize(device);
+                long t1 = Stopwatch.GetTimestamp();
+                Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, null, Normalize, generator));
+                optimizer.ZeroGrad();
+                loss.backward();
+                _ = loss.item<float>();
+                Synchronize(device);
+                long t3 = Stopwatch.GetTimestamp();
+                optimizer.Step();
+                Synchronize(device);
+                long t4 = Stopwatch.GetTimestamp();
+                if (i < warmup) continue;
+                read.Add(Seconds(t0, t1));
+                views.Add(Seconds(t1, viewsDone));
+                forwardBackward.Add(Seconds(viewsDone, t3));
+                step.Add(Seconds(t3, t4));
+                total.Add(Seconds(t0, t4));
+            }
+        }
+        finally
+        {
+            batches.Dispose();
+            method.ViewsMade = null;
+        }
+
+        double imagesPerSecond = batch / Median(total);
+        double achieved = 3.0 * forwardFlops * 2 * imagesPerSecond;
+        double partsSum = read.Sum() + views.Sum() + forwardBackward.Sum() + step.Sum();
+        return new Dictionary<string, object?>
+        {
+            ["encoder"] = $"{kind} w{encoder.BaseWidth}",
+            ["input"] = $"{shape.Channels}x{shape.Height}x{shape.Width}",
+            ["data"] = dataName,
+            ["batchSize"] = batch,
+            ["views"] = 2,
+            ["timedSteps"] = steps,
+            ["warmupSteps"] = warmup,
+            ["imagesPerSecond"] = Math.Round(imagesPerSecond, 1),
+            ["forwardFlopsPerView"] = forwardFlops,
+            ["achievedFlopsPerSecond"] = Math.Round(achieved),
+            ["fractionOfMatmul"] = Math.Round(achieved / matmulFlops, 4),
+            ["stepMedianMilliseconds"] = new Dictionary<string, double>
+            {
+                ["read"] = Math.Round(1000 * Median(read), 3),
+                ["views"] = Math.Round(1000 * Median(views), 3),
+                ["forwardBackward"] = Math.Round(1000 * Median(forwardBackward), 3),
+                ["optimizer"] = Math.Round(1000 * Median(step), 3),
+                ["total"] = Math.Round(1000 * Median(total), 3),
+            },
+            // Shares of the summed time of the timed steps (they add up to 1).
+            ["stepShares"] = new Dictionary<string, double>
+            {
+                ["read"] = Math.Round(read.Sum() / partsSum, 4),
+                ["views"] = Math.Round(views.Sum() / partsSum, 4),
+                ["forwardBackward"] = Math.Round(forwardBackward.Sum() / partsSum, 4),
+                ["optimizer"] = Math.Round(step.Sum() / partsSum, 4),
+            },
+        };
+    }
+
+    /// <summary>Embeddings/s of one random-init encoder through ML.NET (Transform + cursor), ONNX Runtime (batches of 256) and TorchSharp (eval, no_grad).</summary>
+    private static Dictionary<string, object?> Inference(EncoderKind kind, BenchSettings settings, Device device)
+    {
+        var ml = new MLContext(1);
+        int rows = settings.InferenceRows;
+        const int onnxBatch = 256;
+        (ImageEncoder encoder, ImageShape shape, IDataView source, string dataName) = Setup(kind, settings, ml, rows);
+        using ImageEncoder disposeEncoder = encoder;
+        // The same rows for every path, in memory, so no path pays for gzip decoding.
+        float[] pixels = ml.Data.CreateEnumerable<PixelRow>(source, reuseRowObject: false, schemaDefinition: RowSchema(shape))
+                           .SelectMany(r => r.Pixels).ToArray();
+        rows = pixels.Length / shape.Size;
+        IDataView data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(i => new PixelRow { Pixels = pixels.AsSpan(i * shape.Size, shape.Size).ToArray() }).ToList(), RowSchema(shape));
+
+        // ML.NET: an estimator fitted with no training steps exports its random-init encoder (after the parity check).
+        ContrastiveEncoderTransformer transformer = ml.Transforms.SimClr(new SimClrOptions
+        {
+            InputColumnName = "Pixels", OutputColumnName = "Embedding", ImageShape = shape, Encoder = kind,
+            EncoderWidth = encoder.BaseWidth, MaxSteps = 0, Seed = 1, BatchSize = Math.Min(256, rows), Device = settings.Device,
+        }).Fit(data);
+        double mlNet = Median(Repeat(settings.Repeats, () =>
+        {
+            IDataView scored = transformer.Transform(data);
+            using DataViewRowCursor cursor = scored.GetRowCursor(scored.Schema.Where(c => c.Name == "Embedding"));
+            ValueGetter<VBuffer<float>> getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Embedding"]);
+            VBuffer<float> embedding = default;
+            while (cursor.MoveNext()) getter(ref embedding);
+        }));
+
+        // ONNX Runtime directly on the exported bytes (raw pixels in, normalisation baked into the graph).
+        byte[] onnxModel = transformer.GetOnnxModel();
+        using var session = new InferenceSession(onnxModel);
+        double onnx = Median(Repeat(settings.Repeats, () =>
+        {
+            for (int start = 0; start < rows; start += onnxBatch)
+            {
+                int count = Math.Min(onnxBatch, rows - start);
+                OnnxParity.Run(session, pixels.AsSpan(start * shape.Size, count * shape.Size).ToArray(), count);
+            }
+        }));
+
+        // TorchSharp eval forward (a random-init encoder of the same architecture; the weights don't change the cost).
+        encoder.to(device);
+        encoder.eval();
+        double torchSeconds = Median(Repeat(settings.Repeats, () =>
+        {
+            using var noGrad = no_grad();
+            for (int start = 0; start < rows; start += onnxBatch)
+            {
+                using DisposeScope scope = NewDisposeScope();
+                int count = Math.Min(onnxBatch, rows - start);
+                Tensor batch = tensor(pixels.AsSpan(start * shape.Size, count * shape.Size).ToArray(), new long[] { count, shape.Channels, shape.Height, shape.Width });
+                if (device.type != DeviceType.CPU) batch = batch.to(device);
+                _ = encoder.forward(batch.mul_(1f / 255f).sub_(0.5).div_(0.25)).cpu();
+            }
+            Synchronize(device);
+        }));
+
+        return new Dictionary<string, object?>
+        {
+            ["encoder"] = $"{kind} w{encoder.BaseWidth}",
+            ["weights"] = "random-init (no training steps); throughput does not depend on the weights",
+            ["input"] = $"{shape.Channels}x{shape.Height}x{shape.Width}",
+            ["data"] = dataName + ", copied into memory first",
+            ["rows"] = rows,
+            ["onnxBatchSize"] = onnxBatch,
+            ["mlNetEmbeddingsPerSecond"] = Math.Round(rows / mlNet, 1),
+            ["onnxEmbeddingsPerSecond"] = Math.Round(rows / onnx, 1),
+            ["torchEmbeddingsPerSecond"] = Math.Round(rows / torchSeconds, 1),
+            ["onnxOverMlNet"] = Math.Round(mlNet / onnx, 3),
+            ["torchOverMlNet"] = Math.Round(mlNet / torchSeconds, 3),
+            ["onnxOverTorch"] = Math.Round(torchSeconds / onnx, 3),
+        };
+    }
+
+    /// <summary>The memory child: a short SimCLR Fit on the first <paramref name="rows"/> training images, then its peak resident memory.</summary>
+    private static int MemoryChild(int rows, int steps, string dataDirectory, TextWriter output)
+    {
+        var ml = new MLContext(1);
+        IDataView train = FashionMnist.Load(ml, train: true, dataDirectory, rows);
+        ml.Transforms.SimClr(new SimClrOptions
+        {
+            InputColumnName = "Pixels", OutputColumnName = "Embedding", ImageShape = FashionMnist.Shape, Encoder = EncoderKind.CompactCnn,
+            MaxSteps = steps, BatchSize = 256, Seed = 1, Device = TrainingDevice.Cpu,
+        }).Fit(train);
+        output.WriteLine(PeakLinePrefix + PeakResidentBytes().ToString(CultureInfo.InvariantCulture));
+        return 0;
+    }
+
+    /// <summary>Runs this program as a memory child and returns the peak resident bytes it reports.</summary>
+    private static long RunMemoryChild(int rows, int steps, string dataDirectory)
+    {
+        string processPath = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this program's path to start the memory measurement.");
+        var start = new ProcessStartInfo(processPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Under `dotnet contrastiveml.dll`, the process is the dotnet host: pass the assembly first.
+        if (Path.GetFileNameWithoutExtension(processPath) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
+        foreach (string argument in new[] { "bench", "--memory-child-rows", rows.ToString(CultureInfo.InvariantCulture),
+                                             "--memory-child-steps", steps.ToString(CultureInfo.InvariantCulture), "--data", dataDirectory })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using Process child = Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{processPath}' for the memory measurement.");
+        Task<string> error = child.StandardError.ReadToEndAsync();
+        string text = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith(PeakLinePrefix, StringComparison.Ordinal));
+        if (child.ExitCode != 0 || line == null)
+        {
+            throw new InvalidOperationException($"The memory measurement on {rows} images failed (exit {child.ExitCode}): {error.Result.Trim()}");
+        }
+        return long.Parse(line[PeakLinePrefix.Length..].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>This process's peak resident set (VmHWM in /proc/self/status) in bytes; the current working set where /proc is missing.</summary>
+    internal static long PeakResidentBytes()
+    {
+        const string path = "/proc/self/status";
+        if (File.Exists(path))
+        {
+            foreach (string line in File.ReadLines(path))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    return 1024 * long.Parse(line["VmHWM:".Length..].Replace("kB", "", StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        using Process self = Process.GetCurrentProcess();
+        return self.PeakWorkingSet64;
+    }
+
+    private static Dictionary<string, object?> Machine(Device device) => new()
+    {
+        ["processorCount"] = Environment.ProcessorCount,
+        ["cpuModel"] = Cpu(),
+        ["libtorchThreads"] = get_num_threads(),
+        ["device"] = device.type.ToString(),
+        ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+        ["loadAverage"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
+    };
+
+    /// <summary>The CPU model from /proc/cpuinfo, or "unknown".</summary>
+    private static string Cpu()
+    {
+        const string path = "/proc/cpuinfo";
+        if (!File.Exists(path)) return "unknown";
+        string? line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+        return line == null ? "unknown" : line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+    }
+
+    private static IDataView SyntheticPixels(MLContext ml, ImageShape shape, int rows)
+    {
+        var random = new Random(1);
+        var list = new List<PixelRow>(rows);
+        for (int i = 0; i < rows; i++)
+        {
+            var values = new float[shape.Size];
+            for (int j = 0; j < values.Length; j++) values[j] = random.Next(256);
+            list.Add(new PixelRow { Pixels = values });
+        }
+        return ml.Data.LoadFromEnumerable(list, RowSchema(shape));
+    }
+
+    private static SchemaDefinition RowSchema(ImageShape shape)
+    {
+        SchemaDefinition schema = SchemaDefinition.Create(typeof(PixelRow));
+        schema[nameof(PixelRow.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, shape.Size);
+        return schema;
+    }
+
+    private static List<double> Repeat(int repeats, Action action)
+    {
+        action();
+        var seconds = new List<double>();
+        for (int i = 0; i < repeats; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return seconds;
+    }
+
+    private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
+
+    internal static double Median(IReadOnlyCollection<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static void Synchronize(Device device)
+    {
+        if (device.type == DeviceType.CUDA) cuda.synchronize();
+    }
+
+    /// <summary>One row of pixels, for the in-memory data views.</summary>
+    private sealed class PixelRow
+    {
+        public float[] Pixels { get; set; } = Array.Empty<float>();
+    }
+}

@@ -48,14 +48,10 @@ public static class ContrastivePairLoss
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         ArgumentNullException.ThrowIfNull(labels);
-        if (!(positiveMargin >= 0 && double.IsFinite(positiveMargin)))
-            throw new ArgumentOutOfRangeException(nameof(positiveMargin), positiveMargin, $"The positive margin must be a finite number ≥ 0; found {positiveMargin}.");
-        if (!(negativeMargin >= 0 && double.IsFinite(negativeMargin)))
-            throw new ArgumentOutOfRangeException(nameof(negativeMargin), negativeMargin, $"The negative margin must be a finite number ≥ 0; found {negativeMargin}.");
-        if (!Enum.IsDefined(mining))
-            throw new ArgumentOutOfRangeException(nameof(mining), mining, $"Unknown mining {mining}.");
-        if (!Enum.IsDefined(distance))
-            throw new ArgumentOutOfRangeException(nameof(distance), distance, $"Unknown distance {distance}.");
+        LossChecks.NonNegativeMargin(positiveMargin, nameof(positiveMargin), "The positive margin");
+        LossChecks.NonNegativeMargin(negativeMargin, nameof(negativeMargin), "The negative margin");
+        LossChecks.Defined(mining, nameof(mining), "mining");
+        LossChecks.Defined(distance, nameof(distance), "distance");
         LossChecks.FeaturesAndLabels(embeddings, labels, nameof(embeddings), nameof(labels));
 
         using var scope = NewDisposeScope();

@@ -19,4 +19,18 @@ internal static class LossChecks
         if (features.device_type != labels.device_type || features.device_index != labels.device_index)
             throw new ArgumentException($"The features ({features.device}) and labels ({labels.device}) are on different devices.", labelsName);
     }
+
+    /// <summary>Throws unless <paramref name="value"/> is a finite number ≥ 0; <paramref name="description"/> names it in the message.</summary>
+    internal static void NonNegativeMargin(double value, string parameterName, string description)
+    {
+        if (!(value >= 0 && double.IsFinite(value)))
+            throw new ArgumentOutOfRangeException(parameterName, value, $"{description} must be a finite number ≥ 0; found {value}.");
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> is a defined member of its enum; <paramref name="what"/> names the kind.</summary>
+    internal static void Defined<TEnum>(TEnum value, string parameterName, string what) where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+            throw new ArgumentOutOfRangeException(parameterName, value, $"Unknown {what} {value}.");
+    }
 }

@@ -60,12 +60,9 @@ public static class TripletMarginLoss
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         ArgumentNullException.ThrowIfNull(labels);
-        if (!(margin >= 0 && double.IsFinite(margin)))
-            throw new ArgumentOutOfRangeException(nameof(margin), margin, $"The margin must be a finite number ≥ 0; found {margin}.");
-        if (!Enum.IsDefined(mining))
-            throw new ArgumentOutOfRangeException(nameof(mining), mining, $"Unknown mining {mining}.");
-        if (!Enum.IsDefined(distance))
-            throw new ArgumentOutOfRangeException(nameof(distance), distance, $"Unknown distance {distance}.");
+        LossChecks.NonNegativeMargin(margin, nameof(margin), "The margin");
+        LossChecks.Defined(mining, nameof(mining), "mining");
+        LossChecks.Defined(distance, nameof(distance), "distance");
         LossChecks.FeaturesAndLabels(embeddings, labels, nameof(embeddings), nameof(labels));
 
         using var scope = NewDisposeScope();

@@ -1,6 +1,7 @@
 using ContrastiveML.Data;
 using ContrastiveML.Encoders;
 using ContrastiveML.Onnx;
+using ContrastiveML.Scoring;
 using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -188,7 +189,9 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         }
         // The exported graph's input and output are named after the columns, as ApplyOnnxModel requires.
         using var stream = new MemoryStream(onnx);
-        ITransformer scorer = ml.Transforms.ApplyOnnxModel(Options.OutputColumnName, onnxInput, stream).Fit(current);
+        ITransformer stockScorer = ml.Transforms.ApplyOnnxModel(Options.OutputColumnName, onnxInput, stream).Fit(current);
+        // Scores a batch of rows per session run; saves as the stock scorer (see BatchedOnnxScorer).
+        var scorer = new BatchedOnnxScorer(stockScorer, OnnxScoringSession.Create(onnx));
         current = scorer.Transform(current);
         parts.Add(scorer);
         if (temporaries.Count > 0)

@@ -10,6 +10,10 @@ namespace ContrastiveML;
 /// exported encoder), because code outside the ML.NET repository cannot persist a transformer type of its own:
 /// <c>mlContext.Model.Save</c> writes that chain, ONNX bytes included, and <c>mlContext.Model.Load</c> gives it back
 /// with stock ML.NET and Microsoft.ML.OnnxTransformer alone (the loaded object is the inner chain, not this type).
+/// In this process, though, the chain scores a batch of up to 256 rows per ONNX Runtime run rather than the stock
+/// scorer's one row per run: <c>Transform</c> returns a data view that reads the pixel column ahead and serves the
+/// embeddings row by row (the stock scorer is what is saved; <see cref="ContrastiveModel.Load(MLContext, string, out DataViewSchema)"/>
+/// puts the batching back on a loaded model).
 /// </summary>
 /// <remarks>
 /// One instance, or one loaded chain, may score from many threads at once (Transform, or a PredictionEngine per
@@ -44,7 +48,7 @@ public sealed class ContrastiveEncoderTransformer : ITransformer
     /// <summary>Size of the embedding vector.</summary>
     public int EmbeddingDim => Report.EmbeddingDim;
 
-    /// <summary>The chain of stock ML.NET transformers this transformer delegates to (what Model.Load returns).</summary>
+    /// <summary>The chain this transformer delegates to: what Model.Load returns, except that the ONNX scorer is the batching stand-in for the stock one.</summary>
     public ITransformer Inner => _inner;
 
     /// <summary>A copy of the exported encoder as an ONNX model (input: raw pixels [N, C*H*W]; output: embeddings [N, D]).</summary>

@@ -1,3 +1,4 @@
+using ContrastiveML.Scoring;
 using Microsoft.ML;
 
 namespace ContrastiveML;
@@ -8,6 +9,9 @@ namespace ContrastiveML;
 /// are "Failed to open a zip archive" for a truncated file and "Error during class instantiation" for corrupted
 /// ONNX bytes, neither naming the file. It also checks every entry against the CRC-32 recorded in the zip, which
 /// neither ML.NET nor .NET's ZipArchive does, so a flipped bit fails the load instead of changing the weights.
+/// The loaded model also scores like a fitted one: the encoder's stock OnnxTransformer (one session run per row) is
+/// wrapped to score a batch of rows per run, as <c>Transform</c> on a freshly fitted encoder does; saving it again
+/// still writes the stock transformer.
 /// </summary>
 public static class ContrastiveModel
 {
@@ -47,7 +51,7 @@ public static class ContrastiveModel
         {
             // A non-seekable stream cannot be read twice; it loads without the checksum pass.
             if (stream.CanSeek) ZipIntegrity.Verify(stream, source);
-            return mlContext.Model.Load(stream, out inputSchema);
+            return LoadedModelBatching.Apply(mlContext.Model.Load(stream, out inputSchema));
         }
         catch (FormatException error) when (error.InnerException is InvalidDataException || error.Message.Contains("zip", StringComparison.OrdinalIgnoreCase))
         {

@@ -2,11 +2,12 @@ using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Onnx;
 
 namespace ContrastiveML;
 
 /// <summary>
-/// The three places where code outside the ML.NET repository needs a member ML.NET keeps internal. Each is reached
+/// The four places where code outside the ML.NET repository needs a member ML.NET keeps internal. Each is reached
 /// by reflection against the pinned ML.NET version and covered by a test, so an ML.NET upgrade that moves one fails
 /// loudly in the suite rather than silently at a user's site.
 /// </summary>
@@ -36,6 +37,20 @@ internal static class MLNetInterop
         PropertyInfo? property = env.GetType().GetInterfaces()
             .FirstOrDefault(i => i.Name == "ICancelable")?.GetProperty("IsCanceled");
         return property != null && (bool)property.GetValue(env)!;
+    }
+
+    /// <summary>
+    /// The ONNX model bytes a stock <c>OnnxTransformer</c> scores with, or null where this ML.NET version keeps them
+    /// elsewhere. The transformer holds them in a temporary file (its internal <c>OnnxModel.ModelStream</c>), which
+    /// it reads back itself when saved; this reads the same file.
+    /// </summary>
+    public static byte[]? OnnxModelBytes(OnnxTransformer transformer)
+    {
+        const BindingFlags Instance = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance;
+        object? model = typeof(OnnxTransformer).GetFields(Instance).FirstOrDefault(f => f.FieldType.Name == "OnnxModel")?.GetValue(transformer)
+                        ?? typeof(OnnxTransformer).GetProperties(Instance).FirstOrDefault(p => p.PropertyType.Name == "OnnxModel")?.GetValue(transformer);
+        if (model?.GetType().GetProperty("ModelStream", Instance)?.GetValue(model) is not FileStream stream) return null;
+        return File.ReadAllBytes(stream.Name);
     }
 
     /// <summary>A schema-shape column for a known-size float vector (SchemaShape.Column's constructor is internal).</summary>

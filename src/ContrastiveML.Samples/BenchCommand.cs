@@ -7,6 +7,7 @@ using ContrastiveML.Encoders;
 using ContrastiveML.Methods.SimClr;
 using ContrastiveML.Onnx;
 using ContrastiveML.Optimization;
+using ContrastiveML.Scoring;
 using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -46,10 +47,17 @@ internal static class BenchCommand
         var tiny = new Option<bool>("--tiny") { Hidden = true };
         var memoryChildRows = new Option<int?>("--memory-child-rows") { Hidden = true };
         var memoryChildSteps = new Option<int>("--memory-child-steps") { Hidden = true, DefaultValueFactory = _ => 10 };
+        var residencyChild = new Option<bool>("--residency-child") { Hidden = true };
+        var sections = new Option<BenchSection[]>("--section")
+        {
+            Description = "Parts to run (repeatable; default all): Training (with the reference matmul), Inference, Memory (peak, 6k vs 60k images), Residency (resident memory after 50 vs 500 steps).",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => Enum.GetValues<BenchSection>(),
+        };
 
         var command = new Command("bench", "Measure matmul FLOP/s, training and inference throughput, the parts of a training step and Fit's peak memory; print a table, optionally write JSON.")
         {
-            quick, json, encoders, resNetWidth, batchSize, data, device, tiny, memoryChildRows, memoryChildSteps,
+            quick, json, encoders, resNetWidth, batchSize, data, device, sections, tiny, memoryChildRows, memoryChildSteps, residencyChild,
         };
         command.SetAction(parse =>
         {
@@ -58,16 +66,36 @@ internal static class BenchCommand
             {
                 return CommandErrors.Run(() => MemoryChild(rows, parse.GetValue(memoryChildSteps), parse.GetValue(data)!, output), parse.InvocationConfiguration.Error);
             }
+            if (parse.GetValue(residencyChild))
+            {
+                return CommandErrors.Run(() => ResidencyMeasurement.Child(parse.GetValue(quick), parse.GetValue(data)!, output), parse.InvocationConfiguration.Error);
+            }
             var settings = new BenchSettings(parse.GetValue(quick), parse.GetValue(tiny), parse.GetValue(json), parse.GetValue(encoders)!,
-                                             parse.GetValue(resNetWidth), parse.GetValue(batchSize), parse.GetValue(data)!, parse.GetValue(device));
+                                             parse.GetValue(resNetWidth), parse.GetValue(batchSize), parse.GetValue(data)!, parse.GetValue(device),
+                                             parse.GetValue(sections)!);
             return CommandErrors.Run(() => Run(settings, output), parse.InvocationConfiguration.Error);
         });
         return command;
     }
 
-    internal sealed record BenchSettings(bool Quick, bool Tiny, string? JsonPath, EncoderKind[] Encoders, int ResNetWidth, int BatchSize,
-                                         string DataDirectory, TrainingDevice Device)
+    /// <summary>The parts of a bench run.</summary>
+    internal enum BenchSection
     {
+        /// <summary>Reference matmul, training throughput and the parts of a step.</summary>
+        Training,
+        /// <summary>Inference through ML.NET (batched and stock), ONNX Runtime and TorchSharp.</summary>
+        Inference,
+        /// <summary>Peak resident memory of a short Fit on 6,000 vs 60,000 images.</summary>
+        Memory,
+        /// <summary>Resident memory after 50 vs 500 training steps.</summary>
+        Residency,
+    }
+
+    internal sealed record BenchSettings(bool Quick, bool Tiny, string? JsonPath, EncoderKind[] Encoders, int ResNetWidth, int BatchSize,
+                                         string DataDirectory, TrainingDevice Device, BenchSection[]? Sections = null)
+    {
+        public bool Runs(BenchSection section) => Sections == null || Sections.Contains(section);
+
         public int Repeats => Tiny ? 2 : Quick ? 3 : 10;
         public int MatmulSize => Tiny ? 64 : Quick ? 1024 : 2048;
         public int InferenceRows => Tiny ? 8 : Quick ? 512 : 2048;
@@ -94,12 +122,38 @@ internal static class BenchCommand
         };
         output.WriteLine($"machine: {Cpu()} ({Environment.ProcessorCount} logical CPUs), device {device.type}, libtorch threads {get_num_threads()}");
 
-        // 1. Reference FLOP/s.
+        if (settings.Runs(BenchSection.Training)) RunTraining(settings, device, figures, output);
+        if (settings.Runs(BenchSection.Inference)) RunInference(settings, device, figures, output);
+        if (settings.Runs(BenchSection.Memory)) RunMemory(settings, figures, output);
+        if (settings.Runs(BenchSection.Residency))
+        {
+            output.WriteLine();
+            if (settings.Tiny)
+            {
+                figures["residency"] = new Dictionary<string, object?> { ["skipped"] = "tiny run (no Fashion-MNIST child process)" };
+                output.WriteLine("residency: skipped (tiny run)");
+            }
+            else
+            {
+                figures["residency"] = ResidencyMeasurement.Run(settings.Quick, settings.DataDirectory, output);
+            }
+        }
+
+        if (settings.JsonPath != null)
+        {
+            File.WriteAllText(settings.JsonPath, JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }));
+            output.WriteLine($"figures written to {settings.JsonPath}");
+        }
+        return 0;
+    }
+
+    /// <summary>The reference matmul, then SimCLR training throughput and the parts of a step per encoder.</summary>
+    private static void RunTraining(BenchSettings settings, Device device, Dictionary<string, object?> figures, TextWriter output)
+    {
         double matmul = MatmulFlops(settings.MatmulSize, settings.Repeats, device);
         figures["referenceMatmul"] = new Dictionary<string, object?> { ["size"] = settings.MatmulSize, ["flopsPerSecond"] = Math.Round(matmul) };
         output.WriteLine($"reference float32 matmul {settings.MatmulSize}x{settings.MatmulSize}: {matmul / 1e9:F1} GFLOP/s (median of {settings.Repeats})");
 
-        // 2 + 3. Training throughput and the parts of a step, per encoder.
         var training = new List<Dictionary<string, object?>>();
         output.WriteLine();
         output.WriteLine("SimCLR training step (2 views; views + forward + backward + AdamW step), median over steps:");
@@ -118,47 +172,51 @@ internal static class BenchCommand
                                        "the projection head, the loss, BatchNorm/ReLU/pooling and the view augmentation are not counted, so this is a lower bound on the work done";
         figures["stepNote"] = "read = PixelBatchReader batch + copy into a tensor; views = two ViewAugmenter views; forwardBackward = normalise, encoder, head, NT-Xent, backward; " +
                               "optimizer = AdamW step. Timestamps around each part (CUDA synchronised when used)";
+    }
 
-        // 4. Inference through three paths, the first encoder.
+    /// <summary>Inference through ML.NET (batched and stock), ONNX Runtime and TorchSharp's forward variants, the first encoder.</summary>
+    private static void RunInference(BenchSettings settings, Device device, Dictionary<string, object?> figures, TextWriter output)
+    {
         output.WriteLine();
         Dictionary<string, object?> inference = Inference(settings.Encoders[0], settings, device);
         figures["inference"] = inference;
         output.WriteLine($"inference, random-init {inference["encoder"]} on {inference["rows"]} {inference["input"]} images (median of {settings.Repeats}):");
-        output.WriteLine($"  ML.NET pipeline (Transform + cursor; OnnxTransformer runs one row per session.Run): {inference["mlNetEmbeddingsPerSecond"],10:F0} embeddings/s");
-        output.WriteLine($"  ONNX Runtime InferenceSession, batches of {inference["onnxBatchSize"]}:                      {inference["onnxEmbeddingsPerSecond"],10:F0} embeddings/s");
-        output.WriteLine($"  TorchSharp eval forward, no_grad, batches of {inference["onnxBatchSize"]}:                   {inference["torchEmbeddingsPerSecond"],10:F0} embeddings/s");
-        output.WriteLine($"  ratios: ONNX/ML.NET {inference["onnxOverMlNet"]:F1}x, TorchSharp/ML.NET {inference["torchOverMlNet"]:F1}x, ONNX/TorchSharp {inference["onnxOverTorch"]:F2}x");
+        output.WriteLine($"  ML.NET pipeline, batched (Transform + cursor; up to {inference["onnxBatchSize"]} rows per session run): {inference["mlNetEmbeddingsPerSecond"],10:F0} embeddings/s");
+        output.WriteLine($"  ML.NET pipeline, stock OnnxTransformer (the model loaded by stock ML.NET; a row per run): {inference["mlNetStockEmbeddingsPerSecond"],10:F0} embeddings/s");
+        output.WriteLine($"  ONNX Runtime InferenceSession, batches of {inference["onnxBatchSize"]} (same session options):          {inference["onnxEmbeddingsPerSecond"],10:F0} embeddings/s");
+        output.WriteLine($"  TorchSharp forward, {inference["torchVariant"]}: {inference["torchEmbeddingsPerSecond"],10:F0} embeddings/s");
+        output.WriteLine($"  ratios: ML.NET batched/ONNX {inference["mlNetOverOnnx"]:F2} (goal >= 0.9), ML.NET stock/ONNX {inference["mlNetStockOverOnnx"]:F2}, " +
+                         $"ML.NET batched/stock {inference["mlNetOverMlNetStock"]:F2}x, ONNX/TorchSharp {inference["onnxOverTorch"]:F2}x");
+        output.WriteLine("  TorchSharp forward variants (same encoder, the first half of the rows, interleaved repeats):");
+        foreach (var variant in (List<Dictionary<string, object?>>)inference["torchVariants"]!)
+        {
+            output.WriteLine($"    {variant["variant"],-62} {variant["embeddingsPerSecond"],10:F0} embeddings/s");
+        }
+    }
 
-        // 5. Memory of a short Fit vs data size.
+    /// <summary>Peak resident memory of a short Fit on 6,000 and 60,000 images, each in a child process.</summary>
+    private static void RunMemory(BenchSettings settings, Dictionary<string, object?> figures, TextWriter output)
+    {
         output.WriteLine();
         if (settings.Tiny)
         {
             figures["memory"] = new Dictionary<string, object?> { ["skipped"] = "tiny run (no Fashion-MNIST child processes)" };
             output.WriteLine("memory: skipped (tiny run)");
+            return;
         }
-        else
+        var memory = new Dictionary<string, object?> { ["steps"] = settings.MemorySteps, ["batchSize"] = 256, ["encoder"] = "CompactCnn" };
+        var peaks = new List<Dictionary<string, object?>>();
+        foreach (int rows in new[] { 6_000, 60_000 })
         {
-            var memory = new Dictionary<string, object?> { ["steps"] = settings.MemorySteps, ["batchSize"] = 256, ["encoder"] = "CompactCnn" };
-            var peaks = new List<Dictionary<string, object?>>();
-            foreach (int rows in new[] { 6_000, 60_000 })
-            {
-                var clock = Stopwatch.StartNew();
-                long peak = RunMemoryChild(rows, settings.MemorySteps, settings.DataDirectory);
-                peaks.Add(new Dictionary<string, object?> { ["rows"] = rows, ["peakResidentBytes"] = peak, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1) });
-                output.WriteLine($"memory: Fit of {settings.MemorySteps} steps (batch 256, CompactCnn) on {rows,6} Fashion-MNIST images: peak resident {peak / 1048576.0:F0} MiB");
-            }
-            memory["runs"] = peaks;
-            memory["ratio60kOver6k"] = Math.Round((double)(long)peaks[1]["peakResidentBytes"]! / (long)peaks[0]["peakResidentBytes"]!, 3);
-            figures["memory"] = memory;
-            output.WriteLine($"memory: 60,000 / 6,000 images peak ratio {memory["ratio60kOver6k"]:F2} (1.00 = flat with data size)");
+            var clock = Stopwatch.StartNew();
+            long peak = RunMemoryChild(rows, settings.MemorySteps, settings.DataDirectory);
+            peaks.Add(new Dictionary<string, object?> { ["rows"] = rows, ["peakResidentBytes"] = peak, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1) });
+            output.WriteLine($"memory: Fit of {settings.MemorySteps} steps (batch 256, CompactCnn) on {rows,6} Fashion-MNIST images: peak resident {peak / 1048576.0:F0} MiB");
         }
-
-        if (settings.JsonPath != null)
-        {
-            File.WriteAllText(settings.JsonPath, JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }));
-            output.WriteLine($"figures written to {settings.JsonPath}");
-        }
-        return 0;
+        memory["runs"] = peaks;
+        memory["ratio60kOver6k"] = Math.Round((double)(long)peaks[1]["peakResidentBytes"]! / (long)peaks[0]["peakResidentBytes"]!, 3);
+        figures["memory"] = memory;
+        output.WriteLine($"memory: 60,000 / 6,000 images peak ratio {memory["ratio60kOver6k"]:F2} (1.00 = flat with data size)");
     }
 
     /// <summary>Median FLOP/s of an n x n float32 matmul (2n^3 FLOPs), after one untimed run.</summary>
@@ -303,12 +361,16 @@ internal static class BenchCommand
         };
     }
 
-    /// <summary>Embeddings/s of one random-init encoder through ML.NET (Transform + cursor), ONNX Runtime (batches of 256) and TorchSharp (eval, no_grad).</summary>
+    /// <summary>
+    /// Embeddings/s of one random-init encoder through ML.NET (the fitted transformer, which batches, and the same model
+    /// loaded by stock ML.NET, which runs a row per session call), ONNX Runtime directly on batches of 256 (the same
+    /// session options as the batched ML.NET path), and TorchSharp's forward in several configurations.
+    /// </summary>
     private static Dictionary<string, object?> Inference(EncoderKind kind, BenchSettings settings, Device device)
     {
         var ml = new MLContext(1);
         int rows = settings.InferenceRows;
-        const int onnxBatch = 256;
+        const int onnxBatch = BatchedOnnxScorer.DefaultBatchRows;
         (ImageEncoder encoder, ImageShape shape, IDataView source, string dataName) = Setup(kind, settings, ml, rows);
         using ImageEncoder disposeEncoder = encoder;
         // The same rows for every path, in memory, so no path pays for gzip decoding.
@@ -323,43 +385,62 @@ internal static class BenchCommand
             InputColumnName = "Pixels", OutputColumnName = "Embedding", ImageShape = shape, Encoder = kind,
             EncoderWidth = encoder.BaseWidth, MaxSteps = 0, Seed = 1, BatchSize = Math.Min(256, rows), Device = settings.Device,
         }).Fit(data);
-        double mlNet = Median(Repeat(settings.Repeats, () =>
+        // The same model saved and loaded with stock ML.NET: its OnnxTransformer runs one row per session call.
+        ITransformer stock;
+        using (var zip = new MemoryStream())
         {
-            IDataView scored = transformer.Transform(data);
-            using DataViewRowCursor cursor = scored.GetRowCursor(scored.Schema.Where(c => c.Name == "Embedding"));
-            ValueGetter<VBuffer<float>> getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Embedding"]);
-            VBuffer<float> embedding = default;
-            while (cursor.MoveNext()) getter(ref embedding);
-        }));
-
+            ml.Model.Save(transformer, data.Schema, zip);
+            zip.Position = 0;
+            stock = ml.Model.Load(zip, out _);
+        }
         // ONNX Runtime directly on the exported bytes (raw pixels in, normalisation baked into the graph).
         byte[] onnxModel = transformer.GetOnnxModel();
-        using var session = new InferenceSession(onnxModel);
-        double onnx = Median(Repeat(settings.Repeats, () =>
+        using InferenceSession session = OnnxScoringSession.Create(onnxModel);
+        void Onnx()
         {
             for (int start = 0; start < rows; start += onnxBatch)
             {
                 int count = Math.Min(onnxBatch, rows - start);
                 OnnxParity.Run(session, pixels.AsSpan(start * shape.Size, count * shape.Size).ToArray(), count);
             }
-        }));
-
-        // TorchSharp eval forward (a random-init encoder of the same architecture; the weights don't change the cost).
+        }
+        // TorchSharp forward (a random-init encoder of the same architecture; the weights don't change the cost).
+        // The inference configuration: eval mode under inference_mode, batches as ONNX Runtime's.
         encoder.to(device);
-        encoder.eval();
-        double torchSeconds = Median(Repeat(settings.Repeats, () =>
+        var inference = new TorchForward(TrainMode: false, TorchGrad.InferenceMode, onnxBatch);
+
+        // Interleaved (each repeat runs every path once), so a change in the machine's load hits all paths alike.
+        List<double>[] paths = RepeatInterleaved(settings.Repeats,
+            () => ScoreAll(transformer, data), () => ScoreAll(stock, data), Onnx, () => inference.Run(encoder, pixels, shape, rows, device));
+        (double mlNet, double mlNetStock, double onnx, double torchSeconds) = (Median(paths[0]), Median(paths[1]), Median(paths[2]), Median(paths[3]));
+        (stock as IDisposable)?.Dispose();
+
+        // Where TorchSharp's inference time goes: autograd mode, batch size, threads, BatchNorm path, and the training
+        // forward (train mode, autograd recording, 64 views = batch 32 x 2) for comparison. Half the rows, fewer repeats.
+        TorchForward[] configurations =
         {
-            using var noGrad = no_grad();
-            for (int start = 0; start < rows; start += onnxBatch)
-            {
-                using DisposeScope scope = NewDisposeScope();
-                int count = Math.Min(onnxBatch, rows - start);
-                Tensor batch = tensor(pixels.AsSpan(start * shape.Size, count * shape.Size).ToArray(), new long[] { count, shape.Channels, shape.Height, shape.Width });
-                if (device.type != DeviceType.CPU) batch = batch.to(device);
-                _ = encoder.forward(batch.mul_(1f / 255f).sub_(0.5).div_(0.25)).cpu();
-            }
-            Synchronize(device);
-        }));
+            inference,
+            inference with { Grad = TorchGrad.NoGrad },
+            inference with { BatchSize = 64 },
+            inference with { Grad = TorchGrad.NoGrad, BatchSize = 64 },
+            inference with { Threads = 1 },
+            inference with { TrainMode = true, Grad = TorchGrad.NoGrad },
+            new TorchForward(TrainMode: true, TorchGrad.Autograd, 64),
+        };
+        int variantRows = Math.Max(1, rows / 2);
+        List<double>[] variantSeconds = RepeatInterleaved(Math.Max(2, settings.Repeats / 2),
+            configurations.Select(c => (Action)(() => c.Run(encoder, pixels, shape, variantRows, device))).ToArray());
+        encoder.eval();
+        var variants = configurations.Select((c, i) => new Dictionary<string, object?>
+        {
+            ["variant"] = c.ToString(),
+            ["train"] = c.TrainMode,
+            ["grad"] = c.Grad.ToString(),
+            ["batchSize"] = c.BatchSize,
+            ["threads"] = c.Threads ?? get_num_threads(),
+            ["rows"] = variantRows,
+            ["embeddingsPerSecond"] = Math.Round(variantRows / Median(variantSeconds[i]), 1),
+        }).ToList();
 
         return new Dictionary<string, object?>
         {
@@ -369,13 +450,30 @@ internal static class BenchCommand
             ["data"] = dataName + ", copied into memory first",
             ["rows"] = rows,
             ["onnxBatchSize"] = onnxBatch,
+            ["onnxSession"] = "OnnxScoringSession: ORT_ENABLE_ALL, sequential, 1 inter-op thread, ONNX Runtime's default intra-op threads (one per physical core)",
             ["mlNetEmbeddingsPerSecond"] = Math.Round(rows / mlNet, 1),
+            ["mlNetStockEmbeddingsPerSecond"] = Math.Round(rows / mlNetStock, 1),
             ["onnxEmbeddingsPerSecond"] = Math.Round(rows / onnx, 1),
             ["torchEmbeddingsPerSecond"] = Math.Round(rows / torchSeconds, 1),
+            ["torchVariant"] = inference.ToString(),
+            ["torchVariants"] = variants,
+            ["mlNetOverOnnx"] = Math.Round(onnx / mlNet, 3),
+            ["mlNetStockOverOnnx"] = Math.Round(onnx / mlNetStock, 3),
+            ["mlNetOverMlNetStock"] = Math.Round(mlNetStock / mlNet, 3),
             ["onnxOverMlNet"] = Math.Round(mlNet / onnx, 3),
             ["torchOverMlNet"] = Math.Round(mlNet / torchSeconds, 3),
             ["onnxOverTorch"] = Math.Round(torchSeconds / onnx, 3),
         };
+    }
+
+    /// <summary>Transform and a cursor over the embedding column only, every row read.</summary>
+    private static void ScoreAll(ITransformer model, IDataView data)
+    {
+        IDataView scored = model.Transform(data);
+        using DataViewRowCursor cursor = scored.GetRowCursor(scored.Schema.Where(c => c.Name == "Embedding"));
+        ValueGetter<VBuffer<float>> getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Embedding"]);
+        VBuffer<float> embedding = default;
+        while (cursor.MoveNext()) getter(ref embedding);
     }
 
     /// <summary>The memory child: a short SimCLR Fit on the first <paramref name="rows"/> training images, then its peak resident memory.</summary>
@@ -395,25 +493,31 @@ internal static class BenchCommand
     /// <summary>Runs this program as a memory child and returns the peak resident bytes it reports.</summary>
     private static long RunMemoryChild(int rows, int steps, string dataDirectory)
     {
-        string processPath = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this program's path to start the memory measurement.");
+        string text = RunChild($"the memory measurement on {rows} images", "--memory-child-rows", rows.ToString(CultureInfo.InvariantCulture),
+                               "--memory-child-steps", steps.ToString(CultureInfo.InvariantCulture), "--data", dataDirectory);
+        string line = text.Split('\n').FirstOrDefault(l => l.StartsWith(PeakLinePrefix, StringComparison.Ordinal))
+                      ?? throw new InvalidOperationException($"The memory measurement on {rows} images printed no '{PeakLinePrefix.Trim()}' line.");
+        return long.Parse(line[PeakLinePrefix.Length..].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Runs this program's <c>bench</c> with <paramref name="arguments"/> in a child process (its own heap and
+    /// allocator, so one measurement's memory does not mix with another's) and returns its standard output.
+    /// </summary>
+    internal static string RunChild(string description, params string[] arguments)
+    {
+        string processPath = Environment.ProcessPath ?? throw new InvalidOperationException($"Cannot find this program's path to start {description}.");
         var start = new ProcessStartInfo(processPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         // Under `dotnet contrastiveml.dll`, the process is the dotnet host: pass the assembly first.
         if (Path.GetFileNameWithoutExtension(processPath) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (string argument in new[] { "bench", "--memory-child-rows", rows.ToString(CultureInfo.InvariantCulture),
-                                             "--memory-child-steps", steps.ToString(CultureInfo.InvariantCulture), "--data", dataDirectory })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using Process child = Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{processPath}' for the memory measurement.");
+        start.ArgumentList.Add("bench");
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        using Process child = Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{processPath}' for {description}.");
         Task<string> error = child.StandardError.ReadToEndAsync();
         string text = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
-        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith(PeakLinePrefix, StringComparison.Ordinal));
-        if (child.ExitCode != 0 || line == null)
-        {
-            throw new InvalidOperationException($"The memory measurement on {rows} images failed (exit {child.ExitCode}): {error.Result.Trim()}");
-        }
-        return long.Parse(line[PeakLinePrefix.Length..].Trim(), CultureInfo.InvariantCulture);
+        if (child.ExitCode != 0) throw new InvalidOperationException($"{description} failed (exit {child.ExitCode}): {error.Result.Trim()}");
+        return text;
     }
 
     /// <summary>This process's peak resident set (VmHWM in /proc/self/status) in bytes; the current working set where /proc is missing.</summary>
@@ -482,6 +586,26 @@ internal static class BenchCommand
             long start = Stopwatch.GetTimestamp();
             action();
             seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return seconds;
+    }
+
+    /// <summary>
+    /// Seconds per run of each action over <paramref name="repeats"/> rounds that run every action once, in order,
+    /// after one untimed round (warm-up).
+    /// </summary>
+    private static List<double>[] RepeatInterleaved(int repeats, params Action[] actions)
+    {
+        foreach (Action action in actions) action();
+        List<double>[] seconds = actions.Select(_ => new List<double>()).ToArray();
+        for (int r = 0; r < repeats; r++)
+        {
+            for (int i = 0; i < actions.Length; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                actions[i]();
+                seconds[i].Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
         }
         return seconds;
     }

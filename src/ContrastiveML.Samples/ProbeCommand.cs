@@ -84,9 +84,11 @@ internal static class ProbeCommand
 
         clock.Restart();
         var progress = ProgressDisplay.ForConsole(output);
+        // Keeps the loss against training time for the JSON (the accuracy report draws all methods on one time axis).
+        var lossCurve = new LossCurveRecorder(progress);
         IEstimator<ContrastiveEncoderTransformer> estimator = CreateEstimator(ml, settings, o =>
         {
-            o.Progress = progress;
+            o.Progress = lossCurve;
             o.ProgressIntervalSeconds = progress.IntervalSeconds;
         });
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
@@ -120,6 +122,7 @@ internal static class ProbeCommand
         var figures = new Dictionary<string, object?>
         {
             ["method"] = settings.Method,
+            ["commandLine"] = CommandLine(),
             ["encoder"] = settings.Encoder.ToString(),
             ["pooling"] = settings.Pooling.ToString(),
             ["epochs"] = report.EpochsCompleted,
@@ -142,6 +145,7 @@ internal static class ProbeCommand
             ["seed"] = settings.Seed,
             ["processorCount"] = Environment.ProcessorCount,
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+            ["lossCurve"] = lossCurve.Points.Select(p => new Dictionary<string, double> { ["seconds"] = p.Seconds, ["step"] = p.Step, ["loss"] = p.Loss }).ToList(),
         };
         if (settings.JsonPath != null)
         {
@@ -149,6 +153,13 @@ internal static class ProbeCommand
             output.WriteLine($"figures written to {settings.JsonPath}");
         }
         return 0;
+    }
+
+    /// <summary>The command as run, e.g. <c>contrastiveml probe --method simclr --minutes 15</c> (arguments with spaces quoted).</summary>
+    internal static string CommandLine()
+    {
+        IEnumerable<string> arguments = Environment.GetCommandLineArgs().Skip(1).SkipWhile(a => a != "probe");
+        return "contrastiveml " + string.Join(' ', arguments.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
     }
 
     /// <summary>The estimator of <see cref="ProbeSettings.Method"/>: SimCLR, or SupCon on the Label column.</summary>

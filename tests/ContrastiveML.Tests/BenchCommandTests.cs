@@ -34,11 +34,40 @@ public sealed class BenchCommandTests : IDisposable
             Assert.InRange(shares, 0.99, 1.01);
         }
         JsonElement inference = root.GetProperty("inference");
-        foreach (string key in new[] { "mlNetEmbeddingsPerSecond", "onnxEmbeddingsPerSecond", "torchEmbeddingsPerSecond", "onnxOverMlNet", "torchOverMlNet" })
+        foreach (string key in new[] { "mlNetEmbeddingsPerSecond", "mlNetStockEmbeddingsPerSecond", "onnxEmbeddingsPerSecond", "torchEmbeddingsPerSecond",
+                                       "mlNetOverOnnx", "mlNetStockOverOnnx", "mlNetOverMlNetStock", "onnxOverMlNet", "torchOverMlNet", "onnxOverTorch" })
         {
             Assert.True(inference.GetProperty(key).GetDouble() > 0, key);
         }
+        // The ratios are the printed figures divided in the same run (rounded to 3 decimals, figures to 0.1).
+        double mlNet = inference.GetProperty("mlNetEmbeddingsPerSecond").GetDouble(), onnx = inference.GetProperty("onnxEmbeddingsPerSecond").GetDouble();
+        Assert.InRange(inference.GetProperty("mlNetOverOnnx").GetDouble(), mlNet / onnx * 0.98, mlNet / onnx * 1.02);
+        // TorchSharp's forward in every configuration the notes compare: autograd mode, batch, threads, BatchNorm, training forward.
+        JsonElement variants = inference.GetProperty("torchVariants");
+        Assert.Equal(7, variants.GetArrayLength());
+        Assert.All(variants.EnumerateArray(), v => Assert.True(v.GetProperty("embeddingsPerSecond").GetDouble() > 0));
+        Assert.Contains(variants.EnumerateArray(), v => v.GetProperty("grad").GetString() == "Autograd" && v.GetProperty("train").GetBoolean());
+        Assert.True(root.GetProperty("residency").TryGetProperty("skipped", out _));
         Assert.True(root.GetProperty("machine").GetProperty("processorCount").GetInt32() > 0);
+    }
+
+    [Fact]
+    public void SectionsRunOnlyTheirParts()
+    {
+        string json = Path.Combine(_folder, "inference.json");
+        var (code, output, error) = CliRunner.Run("bench", "--tiny", "--section", "Inference", "--encoder", "CompactCnn", "--json", json, "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("reference float32 matmul", output);
+        using JsonDocument document = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.True(document.RootElement.TryGetProperty("inference", out _));
+        foreach (string absent in new[] { "referenceMatmul", "training", "memory", "residency" })
+        {
+            Assert.False(document.RootElement.TryGetProperty(absent, out _), $"'{absent}' should not run");
+        }
+
+        var (badCode, _, badError) = CliRunner.Run("bench", "--tiny", "--section", "Everything");
+        Assert.NotEqual(0, badCode);
+        Assert.Contains("Everything", badError);
     }
 
     [Fact]

@@ -21,7 +21,8 @@ public sealed class CliTests : IDisposable
     [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
     [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
     [InlineData("probe", "--method", "--minutes", "--json", "--plots")]
-    [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width")]
+    [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width", "--section")]
+    [InlineData("report", "--probes", "--markdown", "--plots")]
     public void EveryVerbHasHelp(string verb, params string[] options)
     {
         var (code, output, _) = CliRunner.Run(verb, "--help");

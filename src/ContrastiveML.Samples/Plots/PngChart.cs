@@ -19,14 +19,18 @@ internal sealed class PngChart : IDisposable
     private readonly float _right;
     private readonly double _xMin, _xMax, _yMin, _yMax;
     private readonly List<(string Text, SKColor Color)> _legend = new();
+    private readonly bool _xTicks;
 
     /// <summary>
     /// A blank chart of <paramref name="width"/> x <paramref name="height"/> pixels over the given data ranges (widened when
     /// empty). <paramref name="legendWidth"/> &gt; 0 reserves a column right of the plot for the legend, so it hides no data.
     /// </summary>
+    /// <paramref name="xTicks"/> false leaves the x axis unnumbered, for charts whose x positions are categories
+    /// (label them with <see cref="CategoryLabel"/>).
     public PngChart(int width, int height, double xMin, double xMax, double yMin, double yMax, string title, string xLabel, string yLabel,
-                    float legendWidth = 0)
+                    float legendWidth = 0, bool xTicks = true)
     {
+        _xTicks = xTicks;
         _width = width;
         _right = 20 + legendWidth;
         _height = height;
@@ -68,6 +72,40 @@ internal sealed class PngChart : IDisposable
         foreach (var (x, y) in points) Canvas.DrawCircle(X(x), Y(y), radius, paint);
     }
 
+    /// <summary>A filled bar from the bottom of the plot up to <paramref name="y"/>, centred on <paramref name="x"/>, in data coordinates.</summary>
+    public void Bar(double x, double halfWidth, double y, SKColor color)
+    {
+        using var paint = new SKPaint { Color = color, IsAntialias = true };
+        float top = Math.Max(Top, Y(Math.Min(y, _yMax)));
+        Canvas.DrawRect(SKRect.Create(X(x - halfWidth), top, X(x + halfWidth) - X(x - halfWidth), _height - Bottom - top), paint);
+    }
+
+    /// <summary>A dashed horizontal line across the plot at <paramref name="y"/>, labelled at its left end.</summary>
+    public void HorizontalLine(double y, SKColor color, string label)
+    {
+        using var paint = new SKPaint { Color = color, StrokeWidth = 2, IsStroke = true, IsAntialias = true, PathEffect = SKPathEffect.CreateDash(new[] { 8f, 5f }, 0) };
+        Canvas.DrawLine(Left, Y(y), _width - _right, Y(y), paint);
+        using var font = new SKFont(_typeface, 12);
+        using var text = new SKPaint { Color = color, IsAntialias = true };
+        Canvas.DrawText(label, Left + 6, Y(y) - 4, font, text);
+    }
+
+    /// <summary>Text centred under the x axis at <paramref name="x"/> (data coordinates): a bar's category name.</summary>
+    public void CategoryLabel(double x, string label)
+    {
+        using var font = new SKFont(_typeface, 12);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        Canvas.DrawText(label, X(x) - Measure(font, label) / 2, _height - Bottom + 16, font, text);
+    }
+
+    /// <summary>Text centred above the point (<paramref name="x"/>, <paramref name="y"/>) in data coordinates: a bar's value.</summary>
+    public void ValueLabel(double x, double y, string label)
+    {
+        using var font = new SKFont(_typeface, 12);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        Canvas.DrawText(label, X(x) - Measure(font, label) / 2, Math.Max(Top + 12, Y(y) - 4), font, text);
+    }
+
     /// <summary>Adds a legend entry (drawn at the top right on save).</summary>
     public void AddLegend(string text, SKColor color) => _legend.Add((text, color));
 
@@ -105,7 +143,7 @@ internal sealed class PngChart : IDisposable
         using var small = new SKFont(_typeface, 12);
         using var large = new SKFont(_typeface, 16);
 
-        foreach (double tick in Ticks(_xMin, _xMax))
+        foreach (double tick in _xTicks ? Ticks(_xMin, _xMax) : Enumerable.Empty<double>())
         {
             Canvas.DrawLine(X(tick), Top, X(tick), _height - Bottom, grid);
             string label = TickLabel(tick);

@@ -30,7 +30,7 @@ internal static class AccuracyPlots
         var all = methods.Select(m => 100 * m.Accuracy).Append(raw).Append(random).Concat(crossEntropy is null ? Array.Empty<double>() : new[] { 100 * crossEntropy.Accuracy }).ToArray();
         double yMin = Math.Floor(all.Min() - 2), yMax = Math.Min(100, Math.Ceiling(all.Max() + 2));
         using var chart = new PngChart(800, 500, 0, Math.Max(1, methods.Length), yMin, yMax,
-            "Linear-probe test accuracy per pretraining method", "method", "test accuracy (%)", xTicks: false);
+            "Linear-probe test accuracy per pretraining method", "method", "test accuracy (%)", legendWidth: 220, xTicks: false);
         for (int i = 0; i < methods.Length; i++)
         {
             double value = 100 * methods[i].Accuracy;
@@ -38,13 +38,15 @@ internal static class AccuracyPlots
             chart.ValueLabel(i + 0.5, value, value.ToString("F2", CultureInfo.InvariantCulture));
             chart.CategoryLabel(i + 0.5, methods[i].Method);
         }
-        chart.HorizontalLine(raw, RawColor, $"raw pixels {raw.ToString("F2", CultureInfo.InvariantCulture)}");
-        chart.HorizontalLine(random, RandomColor, $"random-init encoder {random.ToString("F2", CultureInfo.InvariantCulture)}");
-        if (crossEntropy != null)
+        // The references as dashed lines named in the legend (labels on the lines would sit on the bars).
+        void Reference(double value, SKColor color, string name)
         {
-            double value = 100 * crossEntropy.Accuracy;
-            chart.HorizontalLine(value, CrossEntropyColor, $"supervised cross-entropy {value.ToString("F2", CultureInfo.InvariantCulture)}");
+            chart.HorizontalLine(value, color);
+            chart.AddLegend($"{name} {value.ToString("F2", CultureInfo.InvariantCulture)}", color);
         }
+        if (crossEntropy != null) Reference(100 * crossEntropy.Accuracy, CrossEntropyColor, "supervised cross-entropy");
+        Reference(random, RandomColor, "random-init encoder");
+        Reference(raw, RawColor, "raw pixels");
         chart.SavePng(path);
         return path;
     }

@@ -80,11 +80,12 @@ internal sealed class PngChart : IDisposable
         Canvas.DrawRect(SKRect.Create(X(x - halfWidth), top, X(x + halfWidth) - X(x - halfWidth), _height - Bottom - top), paint);
     }
 
-    /// <summary>A dashed horizontal line across the plot at <paramref name="y"/>, labelled at its left end.</summary>
-    public void HorizontalLine(double y, SKColor color, string label)
+    /// <summary>A dashed horizontal line across the plot at <paramref name="y"/>, labelled at its left end unless <paramref name="label"/> is null.</summary>
+    public void HorizontalLine(double y, SKColor color, string? label = null)
     {
         using var paint = new SKPaint { Color = color, StrokeWidth = 2, IsStroke = true, IsAntialias = true, PathEffect = SKPathEffect.CreateDash(new[] { 8f, 5f }, 0) };
         Canvas.DrawLine(Left, Y(y), _width - _right, Y(y), paint);
+        if (label == null) return;
         using var font = new SKFont(_typeface, 12);
         using var text = new SKPaint { Color = color, IsAntialias = true };
         Canvas.DrawText(label, Left + 6, Y(y) - 4, font, text);

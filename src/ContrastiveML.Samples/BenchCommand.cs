@@ -21,8 +21,10 @@ namespace ContrastiveML.Samples;
 /// <c>bench</c>: how fast this machine runs ContrastiveML, every figure a median over repeated runs in one process:
 /// a reference float32 matmul FLOP/s; SimCLR training throughput per encoder with its achieved FLOP/s (counted
 /// from the layers) as a fraction of the matmul's; the share of a step spent reading, making views,
-/// forward+backward and in the optimiser; inference through ML.NET, ONNX Runtime and TorchSharp; and the peak
-/// resident memory of a short Fit on 6,000 vs 60,000 Fashion-MNIST images (child processes, so peaks don't mix).
+/// forward+backward and in the optimiser; inference through ML.NET (batched, and the stock per-row OnnxTransformer),
+/// ONNX Runtime and TorchSharp (in several configurations); the peak resident memory of a short Fit on 6,000 vs 60,000
+/// Fashion-MNIST images and the resident memory after 50 vs 500 training steps (child processes, so they don't mix).
+/// Where a comparison is made, the compared paths run interleaved in the same process.
 /// </summary>
 internal static class BenchCommand
 {
@@ -137,6 +139,20 @@ internal static class BenchCommand
             {
                 figures["residency"] = ResidencyMeasurement.Run(settings.Quick, settings.DataDirectory, output);
             }
+        }
+
+        // Busy cores distort every timing above, libtorch's most (its intra-op threads wait for each other at every
+        // parallel operator, and on shared cores one of them is often descheduled): say so beside the figures.
+        var machine = (Dictionary<string, object?>)figures["machine"]!;
+        machine["loadAverageAtEnd"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
+        double? loadStart = LoadAverage(machine["loadAverage"] as string), loadEnd = LoadAverage(machine["loadAverageAtEnd"] as string);
+        if (Math.Max(loadStart ?? 0, loadEnd ?? 0) > Environment.ProcessorCount)
+        {
+            string warning = string.Create(CultureInfo.InvariantCulture,
+                $"the 1-minute load average was {loadStart:F1} at the start and {loadEnd:F1} at the end, above the {Environment.ProcessorCount} logical CPUs: other work shared the cores, so these timings are not representative; rerun on a quiet machine");
+            figures["warning"] = warning;
+            output.WriteLine();
+            output.WriteLine("warning: " + warning);
         }
 
         if (settings.JsonPath != null)
@@ -547,6 +563,14 @@ internal static class BenchCommand
         ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
         ["loadAverage"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
     };
+
+    /// <summary>The 1-minute load average from <paramref name="loadavg"/> (the text of /proc/loadavg; read now when null), or null where there is none.</summary>
+    internal static double? LoadAverage(string? loadavg = null)
+    {
+        loadavg ??= File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg") : null;
+        string? first = loadavg?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value : null;
+    }
 
     /// <summary>The CPU model from /proc/cpuinfo, or "unknown".</summary>
     private static string Cpu()

@@ -71,6 +71,13 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void LoadAverageIsTheFirstFieldOfProcLoadavg()
+    {
+        Assert.Equal(2.75, ContrastiveML.Samples.BenchCommand.LoadAverage("2.75 2.66 3.17 1/94 17030"));
+        Assert.Null(ContrastiveML.Samples.BenchCommand.LoadAverage("not a load average"));
+    }
+
+    [Fact]
     public void EncoderFilterKeepsOneEncoder()
     {
         string json = Path.Combine(_folder, "one.json");

@@ -304,6 +304,28 @@ public class BatchedScoringTests
         }
     }
 
+    [Fact]
+    public void ContrastiveModelLoadLeavesOtherOnnxModelsToTheStockScorer()
+    {
+        // An ONNX model without ContrastiveML's metadata (any user's model) stays a stock OnnxTransformer.
+        var ml = new MLContext(1);
+        using var encoder = new ContrastiveML.Encoders.CompactCnnEncoder(TinyFits.Shape, width: 4);
+        byte[] foreign = OnnxExporter.Export(encoder, 1, 8, 8, EncoderTestKit.Normalization(1), new Dictionary<string, string>(),
+                                             inputName: "Pixels", outputName: "Embedding");
+        IDataView data = ml.Data.LoadFromEnumerable(Rows(5));
+        ITransformer model = ml.Transforms.ApplyOnnxModel("Embedding", "Pixels", new MemoryStream(foreign)).Fit(data);
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+
+        ITransformer loaded = ContrastiveModel.Load(ml, stream, out _);
+
+        Assert.IsType<OnnxTransformer>(Flatten(loaded).Single());
+        Assert.Equal(5, Read(loaded.Transform(data)).Count);
+        (model as IDisposable)?.Dispose();
+        (loaded as IDisposable)?.Dispose();
+    }
+
     /// <summary>Yields fewer rows on every enumeration: not a repeatable data view.</summary>
     private sealed class ShrinkingRows : IEnumerable<IdRow>
     {

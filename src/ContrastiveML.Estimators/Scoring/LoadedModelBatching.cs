@@ -33,7 +33,8 @@ internal static class LoadedModelBatching
     private static BatchedOnnxScorer? TryWrap(OnnxTransformer onnx)
     {
         byte[]? bytes = MLNetInterop.OnnxModelBytes(onnx);
-        if (bytes == null) return null;
+        // A quick look for the key before opening a session: other ONNX models in a pipeline may be large.
+        if (bytes == null || bytes.AsSpan().IndexOf("contrastiveml.method"u8) < 0) return null;
         InferenceSession session = OnnxScoringSession.Create(bytes);
         if (session.ModelMetadata.CustomMetadataMap.ContainsKey(MethodKey) && session.InputMetadata.Count == 1 && session.OutputMetadata.Count == 1)
         {

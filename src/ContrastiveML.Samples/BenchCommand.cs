@@ -601,19 +601,6 @@ internal static class BenchCommand
         return schema;
     }
 
-    private static List<double> Repeat(int repeats, Action action)
-    {
-        action();
-        var seconds = new List<double>();
-        for (int i = 0; i < repeats; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            action();
-            seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-        return seconds;
-    }
-
     /// <summary>
     /// Seconds per run of each action over <paramref name="repeats"/> rounds that run every action once, in order,
     /// after one untimed round (warm-up).

@@ -36,7 +36,7 @@ internal static class ReportCommand
         }
         catch (InvalidDataException error)
         {
-            // CommandErrors reports IOException subclasses as one line; InvalidDataException is one, but say so plainly.
+            // CommandErrors reports IOExceptions as one line; InvalidDataException is not one, so pass its message on as one.
             throw new IOException(error.Message, error);
         }
         string table = AccuracyReport.Markdown(results);

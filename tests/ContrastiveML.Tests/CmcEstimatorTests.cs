@@ -94,16 +94,23 @@ public class CmcEstimatorTests
     }
 
     [Fact]
-    public void SimpleOverloadUsesHalfWidthEncodersPerView()
+    public void DefaultsUseHalfWidthEncodersPerView()
     {
         var ml = new MLContext(1);
-        IDataView data = RgbData(ml, 8);
-        CmcEstimator estimator = ml.Transforms.Cmc("Embedding", "Pixels", new ImageShape(3, 8, 8), batchSize: 8);
-        // MaxSteps = 0 is not reachable through the simple overload; build the same defaults through the options to train nothing.
+        // MaxSteps = 0 exports the randomly initialised encoders: enough to see their size.
         CmcOptions options = new() { ImageShape = new ImageShape(3, 8, 8), BatchSize = 8, MaxSteps = 0, Negatives = CmcNegatives.Batch, Seed = 1, Device = TrainingDevice.Cpu };
-        ContrastiveEncoderTransformer model = ml.Transforms.Cmc(options).Fit(data);
+        ContrastiveEncoderTransformer model = ml.Transforms.Cmc(options).Fit(RgbData(ml, 8));
         Assert.Equal(2 * 4 * 16, model.Report.EmbeddingDim); // L and ab encoders of width 32 / 2 = 16, 4w features each
-        Assert.NotNull(estimator);
+    }
+
+    [Fact]
+    public void TheSimpleOverloadKeepsThePapersBankAndSaysWhenTheDataIsTooSmallForIt()
+    {
+        var ml = new MLContext(1);
+        CmcEstimator estimator = ml.Transforms.Cmc("Embedding", "Pixels", new ImageShape(3, 8, 8), batchSize: 8);
+        var error = Assert.Throws<InvalidOperationException>(() => estimator.Fit(RgbData(ml, 8)));
+        Assert.Contains("MemoryBankSize = 16384", error.Message);
+        Assert.Contains("Negatives = Batch", error.Message);
     }
 
     [Fact]

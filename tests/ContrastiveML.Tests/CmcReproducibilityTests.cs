@@ -69,6 +69,27 @@ public class CmcReproducibilityTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointWrittenWithOtherCmcOptionsFailsNamingTheOption()
+    {
+        var ml = new MLContext(1);
+        IDataView data = TinyFits.Data(ml, 40);
+        CmcOptions first = Options(checkpoints: _directory);
+        first.MaxSteps = 12;
+        ml.Transforms.Cmc(first).Fit(data);
+
+        CmcOptions batch = Options(checkpoints: _directory);
+        batch.Negatives = CmcNegatives.Batch;
+        var error = Assert.Throws<InvalidDataException>(() => ml.Transforms.Cmc(batch).Fit(data));
+        Assert.Contains("Negatives = MemoryBank", error.Message);
+        Assert.Contains("Negatives = Batch", error.Message);
+
+        CmcOptions hotter = Options(checkpoints: _directory);
+        hotter.Temperature = 0.2;
+        error = Assert.Throws<InvalidDataException>(() => ml.Transforms.Cmc(hotter).Fit(data));
+        Assert.Contains("Temperature = 0.07", error.Message);
+    }
+
+    [Fact]
     public void TheBankIsARingBufferOfNormalisedProjectionsAndSurvivesSaveAndLoad()
     {
         using var scope = TorchSharp.torch.NewDisposeScope();

@@ -22,6 +22,7 @@ internal sealed class CmcMethod : IContrastiveMethod
     private readonly ViewAugmenter _augmenter;
     private readonly double _temperature;
     private readonly CmcObjective _objective;
+    private readonly IReadOnlyList<KeyValuePair<string, string>> _settings;
     private Tensor[]? _pending; // this step's projections, written to the bank after the optimiser step
 
     public CmcMethod(CmcEncoder encoder, CmcOptions options, ImageShape shape)
@@ -33,6 +34,17 @@ internal sealed class CmcMethod : IContrastiveMethod
         _augmenter = new ViewAugmenter(options.AugmentationFor(shape), shape);
         _temperature = options.Temperature;
         _objective = options.Objective;
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        _settings = new KeyValuePair<string, string>[]
+        {
+            new(nameof(CmcOptions.ViewSplit), CmcViewSplitter.Resolve(options.ViewSplit, shape.Channels).ToString()),
+            new(nameof(CmcOptions.LowPassSigma), options.LowPassSigma.ToString("R", c)),
+            new(nameof(CmcOptions.Objective), options.Objective.ToString()),
+            new(nameof(CmcOptions.Temperature), options.Temperature.ToString("R", c)),
+            new(nameof(CmcOptions.Negatives), options.Negatives.ToString()),
+            new(nameof(CmcOptions.MemoryBankSize), options.Negatives == CmcNegatives.MemoryBank ? options.MemoryBankSize.ToString(c) : "none"),
+            new(nameof(CmcOptions.ProjectionDim), options.ProjectionDim.ToString(c)),
+        };
     }
 
     public string Name => "CMC";
@@ -85,6 +97,13 @@ internal sealed class CmcMethod : IContrastiveMethod
 
     public void SaveState(BinaryWriter writer)
     {
+        // CMC's own options first: the shared checkpoint fingerprint covers only the options every method has.
+        writer.Write(_settings.Count);
+        foreach (var (name, value) in _settings)
+        {
+            writer.Write(name);
+            writer.Write(value);
+        }
         // Module.save writes parameters and buffers: BatchNorm statistics of every view encoder, and the bank's entries and position.
         _encoder.save(writer);
         _heads.save(writer);
@@ -93,6 +112,18 @@ internal sealed class CmcMethod : IContrastiveMethod
 
     public void LoadState(BinaryReader reader)
     {
+        int count = reader.ReadInt32();
+        var saved = new Dictionary<string, string>();
+        for (int i = 0; i < count; i++) saved[reader.ReadString()] = reader.ReadString();
+        foreach (var (name, value) in _settings)
+        {
+            string savedValue = saved.TryGetValue(name, out string? v) ? v : "(not recorded)";
+            if (savedValue != value)
+            {
+                throw new InvalidOperationException(
+                    $"the checkpoint was written with {name} = {savedValue}, but this Fit has {name} = {value}; resume with the same CMC options or start afresh");
+            }
+        }
         _encoder.load(reader, strict: true);
         _heads.load(reader, strict: true);
         _bank?.load(reader, strict: true);

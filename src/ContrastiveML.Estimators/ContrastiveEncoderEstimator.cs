@@ -68,6 +68,9 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     private protected virtual OnnxInputNormalization InputNormalization(PixelStatistics statistics) =>
         new(Options.PixelScale, statistics.Mean, statistics.Std);
 
+    /// <summary>Method-specific entries for the exported model's metadata_props (e.g. how the embedding is laid out); none by default.</summary>
+    private protected virtual IEnumerable<KeyValuePair<string, string>> ExtraMetadata(ImageEncoder encoder) => Array.Empty<KeyValuePair<string, string>>();
+
     /// <summary>
     /// The input schema plus the output column: a known-size float vector (its size, the embedding dimension,
     /// is fixed when the encoder is built). Throws, naming the column, when the input column is missing or of the wrong type.
@@ -177,6 +180,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             ["contrastiveml.training_rows"] = statistics.RowCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["contrastiveml.version"] = typeof(ContrastiveEncoderEstimator<>).Assembly.GetName().Version?.ToString() ?? "unknown",
         };
+        foreach (var (key, value) in ExtraMetadata(encoder)) metadata[key] = value;
         encoder.eval();
         encoder.to(CPU); // export reads weights on the CPU; the parity reference runs there too
         byte[] onnx = OnnxExporter.Export(encoder, shape.Channels, shape.Height, shape.Width, normalization, metadata,

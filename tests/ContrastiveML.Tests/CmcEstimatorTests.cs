@@ -90,6 +90,14 @@ public class CmcEstimatorTests
         ContrastiveEncoderTransformer model = ml.Transforms.Cmc(options).Fit(data);
         Assert.Equal(3 * 16 * 4, model.Report.EmbeddingDim);
         Assert.True(model.Report.OnnxParityMaxAbsDifference <= options.ParityTolerance);
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(model.GetOnnxModel()))
+        {
+            IDictionary<string, string> metadata = session.ModelMetadata.CustomMetadataMap;
+            Assert.Equal("L,a,b", metadata["contrastiveml.cmc.views"]);
+            Assert.Equal("64,64,64", metadata["contrastiveml.cmc.view_embedding_dims"]);
+            Assert.Equal("4", metadata["contrastiveml.cmc.view_encoder_width"]);
+            Assert.Equal("CMC", metadata["contrastiveml.method"]);
+        }
         AssertSaveLoadGivesTheSameEmbeddings(ml, model, data);
     }
 

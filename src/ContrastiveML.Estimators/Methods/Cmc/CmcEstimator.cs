@@ -44,6 +44,16 @@ public sealed class CmcEstimator : ContrastiveEncoderEstimator<CmcOptions>
     private protected override OnnxInputNormalization InputNormalization(PixelStatistics statistics) =>
         new(Options.PixelScale, new float[Options.ImageShape!.Channels], Enumerable.Repeat(1f, Options.ImageShape!.Channels).ToArray());
 
+    // The embedding is the view encoders' features side by side: say which slice belongs to which view.
+    private protected override IEnumerable<KeyValuePair<string, string>> ExtraMetadata(ImageEncoder encoder)
+    {
+        var cmc = (CmcEncoder)encoder;
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        yield return new("contrastiveml.cmc.views", string.Join(",", cmc.Splitter.ViewNames));
+        yield return new("contrastiveml.cmc.view_embedding_dims", string.Join(",", Enumerable.Range(0, cmc.ViewCount).Select(v => cmc.ViewEncoder(v).EmbeddingDim.ToString(c))));
+        yield return new("contrastiveml.cmc.view_encoder_width", cmc.BaseWidth.ToString(c));
+    }
+
     private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) =>
         new CmcMethod((CmcEncoder)encoder, Options, Options.ImageShape!);
 

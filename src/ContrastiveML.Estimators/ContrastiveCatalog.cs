@@ -81,4 +81,38 @@ public static class ContrastiveCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new SupConEstimator(MLNetInterop.GetEnvironment(catalog), options);
     }
+    /// <summary>
+    /// CMC (Contrastive Multiview Coding, Tian, Krishnan and Isola 2020): splits each image of <paramref name="inputColumnName"/>
+    /// into views (Lab's L and ab for 3-channel images, low and high frequency bands for 1-channel images), pretrains one
+    /// encoder per view without labels, and writes the concatenated view features to <paramref name="outputColumnName"/>.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="outputColumnName">Output: a known-size float vector, the view encoders' pooled features, concatenated.</param>
+    /// <param name="inputColumnName">Input: a known-size float vector of C*H*W pixels (0..255, CHW) or an image column; 1 or 3 channels.</param>
+    /// <param name="imageShape">Channels, height and width of one image.</param>
+    /// <param name="encoder">The backbone of each view (at half its default width).</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Images per batch.</param>
+    public static CmcEstimator Cmc(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
+                                   ImageShape imageShape, EncoderKind encoder = EncoderKind.CompactCnn, int epochs = 10, int batchSize = 256)
+    {
+        return catalog.Cmc(new CmcOptions
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            ImageShape = imageShape,
+            Encoder = encoder,
+            Epochs = epochs,
+            BatchSize = batchSize,
+        });
+    }
+
+    /// <summary>CMC with every option (see <see cref="CmcOptions"/>).</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">The options.</param>
+    public static CmcEstimator Cmc(this TransformsCatalog catalog, CmcOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new CmcEstimator(MLNetInterop.GetEnvironment(catalog), options);
+    }
 }

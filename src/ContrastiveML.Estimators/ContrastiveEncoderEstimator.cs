@@ -54,6 +54,25 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     private protected abstract IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed);
 
     /// <summary>
+    /// Creates the encoder whose embedding is exported (called under the initialisation lock, before
+    /// <see cref="CreateMethod"/>); by default the one backbone the options name. A method with a composite encoder
+    /// (e.g. CMC's view split and per-view backbones) overrides it.
+    /// </summary>
+    private protected virtual ImageEncoder CreateEncoder(PixelStatistics statistics) =>
+        EncoderFactory.Create(Options.Encoder, Options.ImageShape!, Options.EncoderWidth, Options.EncoderPooling);
+
+    /// <summary>
+    /// The normalisation the exported graph applies to raw pixels before the encoder, and the parity check's reference
+    /// with it; by default the pixel scale and the data's per-channel mean and standard deviation, as the training loop's
+    /// <c>Normalize</c>. A method whose encoder reads [0, 1] pixels (and does not call <c>Normalize</c>) overrides it.
+    /// </summary>
+    private protected virtual OnnxInputNormalization InputNormalization(PixelStatistics statistics) =>
+        new(Options.PixelScale, statistics.Mean, statistics.Std);
+
+    /// <summary>Method-specific entries for the exported model's metadata_props (e.g. how the embedding is laid out); none by default.</summary>
+    private protected virtual IEnumerable<KeyValuePair<string, string>> ExtraMetadata(ImageEncoder encoder) => Array.Empty<KeyValuePair<string, string>>();
+
+    /// <summary>
     /// The input schema plus the output column: a known-size float vector (its size, the embedding dimension,
     /// is fixed when the encoder is built). Throws, naming the column, when the input column is missing or of the wrong type.
     /// </summary>
@@ -112,7 +131,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         lock (InitializationLock)
         {
             manual_seed(seed);
-            encoder = EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth, Options.EncoderPooling);
+            encoder = CreateEncoder(statistics);
             method = CreateMethod(encoder, seed);
         }
         // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
@@ -125,7 +144,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         TrainingReport report = trainer.Train(method, reader, statistics, batchSize, device, seed, Options.Encoder.ToString());
 
         CheckCanceled();
-        var normalization = new OnnxInputNormalization(Options.PixelScale, statistics.Mean, statistics.Std);
+        OnnxInputNormalization normalization = InputNormalization(statistics);
         // ONNX graph inputs and outputs need distinct names: score a copy when the output replaces the input column.
         string onnxInput = pixelColumn == Options.OutputColumnName ? Options.OutputColumnName + ".Input" : pixelColumn;
         // The probe batch is the data's first rows: no shuffle buffer to fill for 16 images.
@@ -162,6 +181,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             ["contrastiveml.training_rows"] = statistics.RowCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["contrastiveml.version"] = typeof(ContrastiveEncoderEstimator<>).Assembly.GetName().Version?.ToString() ?? "unknown",
         };
+        foreach (var (key, value) in ExtraMetadata(encoder)) metadata[key] = value;
         encoder.eval();
         encoder.to(CPU); // export reads weights on the CPU; the parity reference runs there too
         byte[] onnx = OnnxExporter.Export(encoder, shape.Channels, shape.Height, shape.Width, normalization, metadata,

@@ -26,8 +26,8 @@ internal static class PretrainCommand
     {
         var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
         var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
-        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels) or supcon (supervised contrastive; needs labels: first-level subfolders of --images, or the IDX labels).", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr", "supcon");
+        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), supcon (supervised contrastive; needs labels: first-level subfolders of --images, or the IDX labels) or cmc (contrastive multiview coding: Lab L/ab views for 3 channels, frequency bands for 1; no labels).", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr", "supcon", "cmc");
         var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first).", DefaultValueFactory = _ => 10 };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };
@@ -109,7 +109,7 @@ internal static class PretrainCommand
                 // Keep the aspect ratio and crop the centre, so that objects are not stretched.
                 .Append(ml.Transforms.ResizeImages(ImageColumn, width, height, resizing: ImageResizingEstimator.ResizingKind.IsoCrop,
                                                    cropAnchor: ImageResizingEstimator.Anchor.Center))
-                .Append(CreateEstimator(ml, options));
+                .Append(CreateEstimator(ml, options, files.Count));
         }
         else
         {
@@ -121,7 +121,7 @@ internal static class PretrainCommand
             options.InputColumnName = "Pixels";
             data = FashionMnist.Load(ml, train: true, settings.Idx, settings.Limit);
             output.WriteLine($"Fashion-MNIST training images from '{settings.Idx}'{(settings.Limit is int n ? $" (first {n})" : "")}.");
-            pipeline = CreateEstimator(ml, options);
+            pipeline = CreateEstimator(ml, options, ml.Data.CreateEnumerable<FashionMnistImage>(data, reuseRowObject: true).LongCount());
         }
 
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
@@ -206,17 +206,31 @@ internal static class PretrainCommand
         };
     }
 
-    private static IEstimator<ITransformer> CreateEstimator(MLContext ml, ContrastiveEncoderOptions options) => options switch
+    private static IEstimator<ITransformer> CreateEstimator(MLContext ml, ContrastiveEncoderOptions options, long rows) => options switch
     {
+        // CMC's memory bank keeps recent images, so an anchor meets an older copy of itself with probability about K / rows:
+        // the paper's 16,384, capped at a tenth of the training images.
+        CmcOptions cmc => ml.Transforms.Cmc(WithBankFor(cmc, rows)),
         SupConOptions supCon => ml.Transforms.SupCon(supCon),
         SimClrOptions simClr => ml.Transforms.SimClr(simClr),
         _ => throw new InvalidOperationException($"No estimator for {options.GetType().Name}."),
     };
 
+    private static CmcOptions WithBankFor(CmcOptions options, long rows)
+    {
+        options.MemoryBankSize = (int)Math.Max(options.BatchSize, Math.Min(options.MemoryBankSize, rows / 10));
+        return options;
+    }
+
     /// <summary>The options of the chosen method; SupCon reads the Label column (subfolder names or IDX labels).</summary>
     private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
     {
-        ContrastiveEncoderOptions options = settings.Method == "supcon" ? new SupConOptions { LabelColumnName = "Label" } : new SimClrOptions();
+        ContrastiveEncoderOptions options = settings.Method switch
+        {
+            "supcon" => new SupConOptions { LabelColumnName = "Label" },
+            "cmc" => new CmcOptions(),
+            _ => new SimClrOptions(),
+        };
         options.OutputColumnName = EmbeddingColumn;
         options.Encoder = settings.Encoder;
         options.EncoderWidth = settings.Width;

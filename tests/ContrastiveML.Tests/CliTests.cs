@@ -105,6 +105,20 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void PretrainCmcOnColourImagesExportsTheLabViewSplit()
+    {
+        string model = _folder.Output("cmc.zip"), onnx = _folder.Output("cmc.onnx");
+        var run = CliRunner.Run(TinyPretrain("--method", "cmc", "--on-bad-file", "skip", "--out", model, "--onnx", onnx));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("pretrained: 2 steps", run.Output);
+        Assert.True(new FileInfo(model).Length > 0);
+        // 3-channel images: the exported graph converts sRGB to Lab and splits L from ab before the two encoders.
+        string graph = System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(onnx));
+        Assert.Contains("rgb_to_lab", graph);
+        Assert.Contains("view_ab", graph);
+    }
+
+    [Fact]
     public void PretrainSupConRefusesImagesOutsideLabelledSubfolders()
     {
         File.Copy(Path.Combine(_folder.Images, "cats", "cats0.png"), Path.Combine(_folder.Images, "loose.png"));

@@ -38,10 +38,13 @@ internal static class ProbeCommand
         var onnx = new Option<string?>("--onnx") { Description = "Also save the pretrained encoder as ONNX here." };
         var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
         var plots = CommonOptions.Plots();
+        var checkpointDirectory = CommonOptions.CheckpointDirectory();
+        var checkpointEvery = CommonOptions.CheckpointEvery();
 
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
             method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots,
+            checkpointDirectory, checkpointEvery,
         };
         command.SetAction(parse =>
         {
@@ -49,8 +52,18 @@ internal static class ProbeCommand
                 parse.GetValue(method)!, parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(epochs), parse.GetValue(minutes),
                 parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(cropScaleMin), parse.GetValue(seed),
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
-                parse.GetValue(device), parse.GetValue(plots));
-            return Run(settings, parse.InvocationConfiguration.Output);
+                parse.GetValue(device), parse.GetValue(plots), parse.GetValue(checkpointDirectory), parse.GetValue(checkpointEvery));
+            TextWriter stderr = parse.InvocationConfiguration.Error;
+            using var interrupt = new ConsoleInterrupt(stderr);
+            try
+            {
+                return Run(settings, parse.InvocationConfiguration.Output, interrupt.Token);
+            }
+            catch (OperationCanceledException canceled)
+            {
+                stderr.WriteLine(ConsoleInterrupt.Describe(canceled, settings.CheckpointDirectory));
+                return ConsoleInterrupt.ExitCode;
+            }
         });
         return command;
     }
@@ -58,9 +71,10 @@ internal static class ProbeCommand
     internal sealed record ProbeSettings(
         string Method, EncoderKind Encoder, int Width, EmbeddingPooling Pooling, int Epochs, double? Minutes, int BatchSize, double? LearningRate,
         double? Temperature, double? CropScaleMin, int Seed, int? TrainLimit, int? TestLimit, string DataDirectory, string? JsonPath, string? OnnxPath,
-        TrainingDevice Device, string? PlotsDirectory = null);
+        TrainingDevice Device, string? PlotsDirectory = null, string? CheckpointDirectory = null,
+        int CheckpointEvery = CommonOptions.DefaultCheckpointEvery);
 
-    internal static int Run(ProbeSettings settings, TextWriter output)
+    internal static int Run(ProbeSettings settings, TextWriter output, CancellationToken cancellation = default)
     {
         var ml = new MLContext(settings.Seed);
         IDataView train = FashionMnist.Load(ml, train: true, settings.DataDirectory, settings.TrainLimit);
@@ -73,12 +87,15 @@ internal static class ProbeCommand
         var clock = Stopwatch.StartNew();
         double rawAccuracy = LinearProbe.Accuracy(ml, train, test, "Pixels");
         output.WriteLine($"linear probe on raw pixels: test accuracy {rawAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
+        cancellation.ThrowIfCancellationRequested(); // the ML.NET probe does not see the token; stop before the next stage
 
         clock.Restart();
         double randomAccuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", CreateEstimator(ml, settings, o =>
         {
             o.MaxSteps = 0;
             o.Progress = null;
+            o.CheckpointDirectory = null; // nothing to resume: the random-init encoder trains no step
+            o.CancellationToken = cancellation;
         }), out _);
         output.WriteLine($"linear probe on a random-init {settings.Encoder}: test accuracy {randomAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
 
@@ -88,6 +105,7 @@ internal static class ProbeCommand
         {
             o.Progress = progress;
             o.ProgressIntervalSeconds = progress.IntervalSeconds;
+            o.CancellationToken = cancellation;
         });
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
                          (settings.Minutes is double m ? $", budget {m} min" : "") + $", batch {settings.BatchSize}");
@@ -102,6 +120,10 @@ internal static class ProbeCommand
             progress.Finish();
         }
         TrainingReport report = encoder!.Report;
+        if (report.ResumedFromStep is long resumedAt)
+        {
+            output.WriteLine($"resumed from the checkpoint in '{settings.CheckpointDirectory}' at step {resumedAt}; the figures below cover the whole run.");
+        }
         output.WriteLine($"linear probe on {settings.Method} {settings.Encoder} embeddings: test accuracy {accuracy:P2} " +
                          $"(pretraining {report.TrainingSeconds:F0} s on {report.Device}, {report.ImagesPerSecond:F0} img/s, {report.Steps} steps; " +
                          $"whole run {clock.Elapsed.TotalSeconds:F0} s)");
@@ -186,6 +208,8 @@ internal static class ProbeCommand
         options.Seed = settings.Seed;
         options.Device = settings.Device;
         if (settings.LearningRate is double lr) options.LearningRate = lr;
+        options.CheckpointDirectory = settings.CheckpointDirectory;
+        options.CheckpointEverySteps = settings.CheckpointEvery;
     }
 
     /// <summary>The estimator's own augmentation (null) unless --crop-scale-min changes the crop of the 1-channel defaults.</summary>

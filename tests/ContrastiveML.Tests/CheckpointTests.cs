@@ -128,8 +128,10 @@ public class CheckpointTests : IDisposable
         interrupted.ProgressIntervalSeconds = 1e-9;
         // Step 13 ends in the third epoch (six batches per epoch), between two periodic checkpoints (10 and 15).
         interrupted.Progress = new SynchronousProgress(p => { if (p.Step == 13) cancel.Cancel(); });
-        var error = Assert.ThrowsAny<OperationCanceledException>(() => ml.Transforms.SimClr(interrupted).Fit(data));
+        var error = Assert.Throws<TrainingCanceledException>(() => ml.Transforms.SimClr(interrupted).Fit(data));
         Assert.Equal(cancel.Token, error.CancellationToken);
+        Assert.Equal(13, error.Step);
+        Assert.Equal(CheckpointPath, error.CheckpointPath);
         Assert.Contains("after step 13 of 20", error.Message);
         Assert.Contains(CheckpointPath, error.Message);
         Assert.Contains("resume", error.Message);

@@ -84,15 +84,14 @@ internal sealed class ContrastiveTrainer
             {
                 _checkCanceled();
             }
-            catch (OperationCanceledException canceled) when (checkpointPath != null && step > 0)
+            catch (OperationCanceledException canceled)
             {
                 // A graceful stop (token, MLContext) keeps the work done so far: the state between two steps is
-                // complete, so checkpoint it and say how to resume. (A kill keeps only the last periodic checkpoint.)
-                if (step != lastCheckpointStep) WriteCheckpoint();
-                _log($"{method.Name}: canceled after step {step} of {totalSteps}; checkpoint written to '{checkpointPath}'.");
-                throw new OperationCanceledException(
-                    $"{method.Name} training was canceled after step {step} of {totalSteps}; the checkpoint '{checkpointPath}' holds that step. " +
-                    "Fit again with the same options and CheckpointDirectory to resume from it.", canceled, canceled.CancellationToken);
+                // complete, so checkpoint it and say where it is. (A kill keeps only the last periodic checkpoint.)
+                bool checkpointed = checkpointPath != null && step > 0;
+                if (checkpointed && step != lastCheckpointStep) WriteCheckpoint();
+                _log($"{method.Name}: canceled after step {step} of {totalSteps}" + (checkpointed ? $"; checkpoint written to '{checkpointPath}'." : "."));
+                throw new TrainingCanceledException(method.Name, step, totalSteps, checkpointed ? checkpointPath : null, canceled);
             }
         }
         bool stoppedByBudget = false;

@@ -53,6 +53,14 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     private protected abstract IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed);
 
     /// <summary>
+    /// Creates the method for one Fit after <see cref="ValidateData"/> has read the data; <paramref name="labels"/> is
+    /// the Fit's label column (its <see cref="LabelColumn.ClassCount"/> known once ValidateData counted the rows), null
+    /// when the method reads none. Methods whose modules depend on the data (a classifier over the classes) override
+    /// this; by default it is <see cref="CreateMethod(ImageEncoder, int)"/>.
+    /// </summary>
+    private protected virtual IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, LabelColumn? labels) => CreateMethod(encoder, seed);
+
+    /// <summary>
     /// The input schema plus the output column: a known-size float vector (its size, the embedding dimension,
     /// is fixed when the encoder is built). Throws, naming the column, when the input column is missing or of the wrong type.
     /// </summary>
@@ -112,7 +120,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         {
             manual_seed(seed);
             encoder = EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth, Options.EncoderPooling);
-            method = CreateMethod(encoder, seed);
+            method = CreateMethod(encoder, seed, labels);
         }
         // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
         using ImageEncoder disposeEncoder = encoder;

@@ -26,8 +26,8 @@ internal static class PretrainCommand
     {
         var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
         var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
-        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels) or supcon (supervised contrastive; needs labels: first-level subfolders of --images, or the IDX labels).", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr", "supcon");
+        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), supcon (supervised contrastive) or crossentropy (supervised cross-entropy with a linear head); the last two need labels: first-level subfolders of --images, or the IDX labels.", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr", "supcon", "crossentropy");
         var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first).", DefaultValueFactory = _ => 10 };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };
@@ -96,7 +96,7 @@ internal static class PretrainCommand
         var ml = new MLContext(settings.Seed);
         IDataView data;
         IEstimator<ITransformer> pipeline;
-        bool supervised = settings.Method == "supcon";
+        bool supervised = settings.Method is "supcon" or "crossentropy";
         ContrastiveEncoderOptions options = CreateOptions(settings, progress);
         options.CancellationToken = cancellation;
         if (settings.Images != null)
@@ -112,7 +112,7 @@ internal static class PretrainCommand
                 if (labels < 2 || unlabelled > 0)
                 {
                     throw new ArgumentException(
-                        $"--method supcon needs class labels: every image under '{settings.Images}' must sit in a first-level subfolder named after its class, " +
+                        $"--method {settings.Method} needs class labels: every image under '{settings.Images}' must sit in a first-level subfolder named after its class, " +
                         $"with at least two classes; found {labels} labelled subfolder(s) and {unlabelled} image(s) directly in the folder. " +
                         "Use --method simclr for unlabelled images.");
                 }
@@ -229,14 +229,20 @@ internal static class PretrainCommand
     private static IEstimator<ITransformer> CreateEstimator(MLContext ml, ContrastiveEncoderOptions options) => options switch
     {
         SupConOptions supCon => ml.Transforms.SupCon(supCon),
+        SupervisedPretrainingOptions crossEntropy => ml.Transforms.SupervisedPretraining(crossEntropy),
         SimClrOptions simClr => ml.Transforms.SimClr(simClr),
         _ => throw new InvalidOperationException($"No estimator for {options.GetType().Name}."),
     };
 
-    /// <summary>The options of the chosen method; SupCon reads the Label column (subfolder names or IDX labels).</summary>
+    /// <summary>The options of the chosen method; SupCon and cross-entropy read the Label column (subfolder names or IDX labels).</summary>
     private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
     {
-        ContrastiveEncoderOptions options = settings.Method == "supcon" ? new SupConOptions { LabelColumnName = "Label" } : new SimClrOptions();
+        ContrastiveEncoderOptions options = settings.Method switch
+        {
+            "supcon" => new SupConOptions { LabelColumnName = "Label" },
+            "crossentropy" => new SupervisedPretrainingOptions { LabelColumnName = "Label" },
+            _ => new SimClrOptions(),
+        };
         options.OutputColumnName = EmbeddingColumn;
         options.Encoder = settings.Encoder;
         options.EncoderWidth = settings.Width;

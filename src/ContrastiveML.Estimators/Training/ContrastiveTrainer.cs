@@ -9,7 +9,8 @@ namespace ContrastiveML.Training;
 /// <summary>
 /// The training loop every contrastive method shares: streams batches from the data view, moves them to the device,
 /// asks the method for a loss, steps the optimiser under a warm-up + cosine schedule (laid over the time budget when
-/// there is one), stops on a non-finite loss, honours cancellation and reports progress.
+/// there is one), stops on a non-finite loss, honours cancellation (checkpointing the last finished step when a
+/// checkpoint directory is set), and reports progress into a <see cref="LossHistory"/> that checkpoints carry.
 /// </summary>
 internal sealed class ContrastiveTrainer
 {

@@ -115,4 +115,44 @@ public static class ContrastiveCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new CmcEstimator(MLNetInterop.GetEnvironment(catalog), options);
     }
+
+    /// <summary>
+    /// Supervised pretraining with cross-entropy: trains an encoder on the images of <paramref name="inputColumnName"/>
+    /// with a linear classifier head on the class labels of <paramref name="labelColumnName"/> (the head is dropped
+    /// after training), and writes its embedding to <paramref name="outputColumnName"/>. The reference the contrastive
+    /// methods are compared with at the same budget. The label column is read only while fitting.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="outputColumnName">Output: a known-size float vector, the encoder's pooled features.</param>
+    /// <param name="inputColumnName">Input: a known-size float vector of C*H*W pixels (0..255, CHW) or an image column.</param>
+    /// <param name="labelColumnName">Class labels: a scalar key, UInt32, Int32, Int64, Single, Double, Boolean or Text column
+    /// (missing values, i.e. key 0, NaN or empty text, are an error).</param>
+    /// <param name="imageShape">Channels, height and width of one image.</param>
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Images per batch.</param>
+    public static SupervisedPretrainingEstimator SupervisedPretraining(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
+                                                                      string labelColumnName, ImageShape imageShape, EncoderKind encoder = EncoderKind.CompactCnn,
+                                                                      int epochs = 10, int batchSize = 256)
+    {
+        return catalog.SupervisedPretraining(new SupervisedPretrainingOptions
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            LabelColumnName = labelColumnName,
+            ImageShape = imageShape,
+            Encoder = encoder,
+            Epochs = epochs,
+            BatchSize = batchSize,
+        });
+    }
+
+    /// <summary>Supervised cross-entropy pretraining with every option (see <see cref="SupervisedPretrainingOptions"/>).</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">The options.</param>
+    public static SupervisedPretrainingEstimator SupervisedPretraining(this TransformsCatalog catalog, SupervisedPretrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new SupervisedPretrainingEstimator(MLNetInterop.GetEnvironment(catalog), options);
+    }
 }

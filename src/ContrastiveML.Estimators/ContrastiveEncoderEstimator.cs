@@ -55,7 +55,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
 
     /// <summary>
     /// Creates the encoder whose embedding is exported (called under the initialisation lock, before
-    /// <see cref="CreateMethod"/>); by default the one backbone the options name. A method with a composite encoder
+    /// <see cref="CreateMethod(ImageEncoder, int, LabelColumn?)"/>); by default the one backbone the options name. A method with a composite encoder
     /// (e.g. CMC's view split and per-view backbones) overrides it.
     /// </summary>
     private protected virtual ImageEncoder CreateEncoder(PixelStatistics statistics) =>
@@ -71,6 +71,14 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
 
     /// <summary>Method-specific entries for the exported model's metadata_props (e.g. how the embedding is laid out); none by default.</summary>
     private protected virtual IEnumerable<KeyValuePair<string, string>> ExtraMetadata(ImageEncoder encoder) => Array.Empty<KeyValuePair<string, string>>();
+
+    /// <summary>
+    /// Creates the method for one Fit after <see cref="ValidateData"/> has read the data; <paramref name="labels"/> is
+    /// the Fit's label column (its <see cref="LabelColumn.ClassCount"/> known once ValidateData counted the rows), null
+    /// when the method reads none. Methods whose modules depend on the data (a classifier over the classes) override
+    /// this; by default it is <see cref="CreateMethod(ImageEncoder, int)"/>.
+    /// </summary>
+    private protected virtual IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, LabelColumn? labels) => CreateMethod(encoder, seed);
 
     /// <summary>
     /// The input schema plus the output column: a known-size float vector (its size, the embedding dimension,
@@ -132,7 +140,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         {
             manual_seed(seed);
             encoder = CreateEncoder(statistics);
-            method = CreateMethod(encoder, seed);
+            method = CreateMethod(encoder, seed, labels);
         }
         // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
         using ImageEncoder disposeEncoder = encoder;

@@ -110,7 +110,9 @@ public abstract class ContrastiveEncoderOptions
     public IProgress<TrainingProgress>? Progress;
 
     /// <summary>
-    /// Stops Fit within one training step with an <see cref="OperationCanceledException"/>; nothing is exported.
+    /// Stops Fit within one training step with an <see cref="OperationCanceledException"/>; nothing is exported. With
+    /// <see cref="CheckpointDirectory"/> set, the state after the last finished step is checkpointed first (the
+    /// exception's message names the file), so a later Fit with the same options resumes where this one stopped.
     /// (ML.NET 5's MLContext.CancelExecution is internal to ML.NET; where ML.NET components call it, Fit stops too.)
     /// </summary>
     public CancellationToken CancellationToken;
@@ -120,12 +122,13 @@ public abstract class ContrastiveEncoderOptions
 
     /// <summary>
     /// Directory for training checkpoints; null (the default) writes none. When set, Fit writes
-    /// <c>contrastive-checkpoint.bin</c> there every <see cref="CheckpointEverySteps"/> steps and when training ends
-    /// (atomically: a temporary file renamed over the previous checkpoint), and a Fit that finds a checkpoint there
+    /// <c>contrastive-checkpoint.bin</c> there every <see cref="CheckpointEverySteps"/> steps, when training ends and
+    /// when Fit is canceled (atomically: a temporary file renamed over the previous checkpoint), and a Fit that finds a checkpoint there
     /// resumes from it, provided it was written with the same options (method, encoder, width, pooling, image shape,
     /// batch size, seed, learning rate and the rest of the schedule, epochs, MaxSteps, optimizer, row count); otherwise
     /// Fit fails naming the option that differs. A damaged checkpoint fails Fit with an <see cref="InvalidDataException"/>
-    /// naming the file; it is never used. On the CPU, a resumed Fit gives the same embeddings as an uninterrupted one.
+    /// naming the file; it is never used. On the CPU, a resumed Fit gives the same embeddings as an uninterrupted one,
+    /// and its <see cref="ContrastiveEncoderTransformer.Report"/> covers the whole run (the loss history travels in the checkpoint).
     /// Set <see cref="Seed"/> so a later Fit can find the same seed.
     /// </summary>
     public string? CheckpointDirectory;

@@ -13,6 +13,25 @@ internal static class CommonOptions
         DefaultValueFactory = _ => BadFilePolicy.Fail,
     };
 
+    /// <summary>Steps between checkpoints unless <c>--checkpoint-every</c> says otherwise (the library's default).</summary>
+    public const int DefaultCheckpointEvery = 500;
+
+    /// <summary><c>--checkpoint-dir DIR</c>.</summary>
+    public static Option<string?> CheckpointDirectory() => new("--checkpoint-dir")
+    {
+        HelpName = "DIR",
+        Description = "Write training checkpoints here (every --checkpoint-every steps, at the end, and on Ctrl+C); " +
+                      "a run started again with the same options resumes from the checkpoint it finds there.",
+    };
+
+    /// <summary><c>--checkpoint-every N</c>.</summary>
+    public static Option<int> CheckpointEvery() => new("--checkpoint-every")
+    {
+        HelpName = "N",
+        Description = "Optimiser steps between checkpoints (with --checkpoint-dir).",
+        DefaultValueFactory = _ => DefaultCheckpointEvery,
+    };
+
     /// <summary><c>--plots DIR</c>.</summary>
     public static Option<string?> Plots() => new("--plots")
     {

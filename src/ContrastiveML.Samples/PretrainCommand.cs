@@ -26,8 +26,8 @@ internal static class PretrainCommand
     {
         var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
         var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
-        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), supcon (supervised contrastive; needs labels: first-level subfolders of --images, or the IDX labels) or cmc (contrastive multiview coding: Lab L/ab views for 3 channels, frequency bands for 1; no labels).", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr", "supcon", "cmc");
+        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), supcon (supervised contrastive), crossentropy (supervised cross-entropy with a linear head) or cmc (contrastive multiview coding: Lab L/ab views for 3 channels, frequency bands for 1; no labels); supcon and crossentropy need labels: first-level subfolders of --images, or the IDX labels.", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr", "supcon", "crossentropy", "cmc");
         var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first).", DefaultValueFactory = _ => 10 };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };
@@ -45,21 +45,33 @@ internal static class PretrainCommand
         var onnx = new Option<string?>("--onnx") { HelpName = "encoder.onnx", Description = "Also save the encoder as ONNX here (input: raw CHW pixels, output: embeddings)." };
         var onBadFile = CommonOptions.OnBadFile();
         var plots = CommonOptions.Plots();
+        var checkpointDirectory = CommonOptions.CheckpointDirectory();
+        var checkpointEvery = CommonOptions.CheckpointEvery();
 
         var command = new Command("pretrain", "Pretrain an image encoder without labels on a folder of images (or Fashion-MNIST IDX files) and save it as an ML.NET model.")
         {
             images, idx, method, epochs, minutes, maxSteps, encoder, width, pooling, size, channels, batchSize, learningRate, seed, limit, device,
-            output, onnx, onBadFile, plots,
+            output, onnx, onBadFile, plots, checkpointDirectory, checkpointEvery,
         };
         command.SetAction(parse =>
         {
             TextWriter stdout = parse.InvocationConfiguration.Output, stderr = parse.InvocationConfiguration.Error;
-            return CommandErrors.Run(() => Run(new PretrainSettings(
+            var settings = new PretrainSettings(
                 parse.GetValue(images), parse.GetValue(idx), parse.GetValue(method)!, parse.GetValue(epochs), parse.GetValue(minutes),
                 parse.GetValue(maxSteps), parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(size),
                 parse.GetValue(channels), parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(seed), parse.GetValue(limit),
-                parse.GetValue(device), parse.GetValue(output)!, parse.GetValue(onnx), parse.GetValue(onBadFile), parse.GetValue(plots)),
-                stdout, stderr, ProgressDisplay.ForConsole(stdout)), stderr);
+                parse.GetValue(device), parse.GetValue(output)!, parse.GetValue(onnx), parse.GetValue(onBadFile), parse.GetValue(plots),
+                parse.GetValue(checkpointDirectory), parse.GetValue(checkpointEvery));
+            using var interrupt = new ConsoleInterrupt(stderr);
+            try
+            {
+                return CommandErrors.Run(() => Run(settings, stdout, stderr, ProgressDisplay.ForConsole(stdout), interrupt.Token), stderr);
+            }
+            catch (OperationCanceledException canceled)
+            {
+                stderr.WriteLine(ConsoleInterrupt.Describe(canceled, settings.CheckpointDirectory));
+                return ConsoleInterrupt.ExitCode;
+            }
         });
         return command;
     }
@@ -67,9 +79,11 @@ internal static class PretrainCommand
     internal sealed record PretrainSettings(
         string? Images, string? Idx, string Method, int Epochs, double? Minutes, int? MaxSteps, EncoderKind Encoder, int Width,
         EmbeddingPooling Pooling, string? Size, int? Channels, int BatchSize, double? LearningRate, int Seed, int? Limit,
-        TrainingDevice Device, string Out, string? OnnxPath, BadFilePolicy OnBadFile, string? PlotsDirectory);
+        TrainingDevice Device, string Out, string? OnnxPath, BadFilePolicy OnBadFile, string? PlotsDirectory,
+        string? CheckpointDirectory = null, int CheckpointEvery = CommonOptions.DefaultCheckpointEvery);
 
-    internal static int Run(PretrainSettings settings, TextWriter output, TextWriter error, ProgressDisplay progress)
+    internal static int Run(PretrainSettings settings, TextWriter output, TextWriter error, ProgressDisplay progress,
+                            CancellationToken cancellation = default)
     {
         if ((settings.Images == null) == (settings.Idx == null))
         {
@@ -77,12 +91,14 @@ internal static class PretrainCommand
         }
         if (settings.Channels is int c && c != 1 && c != 3) throw new ArgumentException($"--channels must be 1 or 3; found {c}.");
         if (settings.Limit is int l && l < 1) throw new ArgumentException($"--limit must be at least 1; found {l}.");
+        if (settings.CheckpointEvery < 1) throw new ArgumentException($"--checkpoint-every must be at least 1; found {settings.CheckpointEvery}.");
 
         var ml = new MLContext(settings.Seed);
         IDataView data;
         IEstimator<ITransformer> pipeline;
-        bool supervised = settings.Method == "supcon";
+        bool supervised = settings.Method is "supcon" or "crossentropy";
         ContrastiveEncoderOptions options = CreateOptions(settings, progress);
+        options.CancellationToken = cancellation;
         if (settings.Images != null)
         {
             (int height, int width) = settings.Size == null ? (32, 32) : ImageSize.Parse(settings.Size);
@@ -96,7 +112,7 @@ internal static class PretrainCommand
                 if (labels < 2 || unlabelled > 0)
                 {
                     throw new ArgumentException(
-                        $"--method supcon needs class labels: every image under '{settings.Images}' must sit in a first-level subfolder named after its class, " +
+                        $"--method {settings.Method} needs class labels: every image under '{settings.Images}' must sit in a first-level subfolder named after its class, " +
                         $"with at least two classes; found {labels} labelled subfolder(s) and {unlabelled} image(s) directly in the folder. " +
                         "Use --method simclr for unlabelled images.");
                 }
@@ -139,6 +155,10 @@ internal static class PretrainCommand
         ContrastiveEncoderTransformer encoder = model as ContrastiveEncoderTransformer
             ?? ((IEnumerable<ITransformer>)model).OfType<ContrastiveEncoderTransformer>().Single();
         var report = encoder.Report;
+        if (report.ResumedFromStep is long resumedAt)
+        {
+            output.WriteLine($"resumed from the checkpoint in '{settings.CheckpointDirectory}' at step {resumedAt}; the figures below cover the whole run.");
+        }
         output.WriteLine($"pretrained: {report.Steps} steps, {report.EpochsCompleted} epochs, {report.TrainingSeconds:F1} s on {report.Device}, " +
                          $"{report.ImagesPerSecond:F0} img/s, embedding {report.EmbeddingDim} values, ONNX parity {report.OnnxParityMaxAbsDifference:G2}");
 
@@ -212,6 +232,7 @@ internal static class PretrainCommand
         // the paper's 16,384, capped at a tenth of the training images.
         CmcOptions cmc => ml.Transforms.Cmc(WithBankFor(cmc, rows)),
         SupConOptions supCon => ml.Transforms.SupCon(supCon),
+        SupervisedPretrainingOptions crossEntropy => ml.Transforms.SupervisedPretraining(crossEntropy),
         SimClrOptions simClr => ml.Transforms.SimClr(simClr),
         _ => throw new InvalidOperationException($"No estimator for {options.GetType().Name}."),
     };
@@ -222,13 +243,14 @@ internal static class PretrainCommand
         return options;
     }
 
-    /// <summary>The options of the chosen method; SupCon reads the Label column (subfolder names or IDX labels).</summary>
+    /// <summary>The options of the chosen method; SupCon and cross-entropy read the Label column (subfolder names or IDX labels).</summary>
     private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
     {
         ContrastiveEncoderOptions options = settings.Method switch
         {
             "supcon" => new SupConOptions { LabelColumnName = "Label" },
             "cmc" => new CmcOptions(),
+            "crossentropy" => new SupervisedPretrainingOptions { LabelColumnName = "Label" },
             _ => new SimClrOptions(),
         };
         options.OutputColumnName = EmbeddingColumn;
@@ -244,6 +266,8 @@ internal static class PretrainCommand
         options.Progress = progress;
         options.ProgressIntervalSeconds = progress.IntervalSeconds;
         if (settings.LearningRate is double lr) options.LearningRate = lr;
+        options.CheckpointDirectory = settings.CheckpointDirectory;
+        options.CheckpointEverySteps = settings.CheckpointEvery;
         return options;
     }
 }

@@ -61,6 +61,11 @@ public class CancellationTests
         canceller.Join();
         Assert.Equal(source.Token, error.CancellationToken);
         Assert.Equal(3, estimator.Method!.Steps);
+        // Without a checkpoint directory the exception says where training stopped and that nothing was saved.
+        var stopped = Assert.IsType<TrainingCanceledException>(error);
+        Assert.Equal(3, stopped.Step);
+        Assert.Null(stopped.CheckpointPath);
+        Assert.Contains("after step 3 of 100", stopped.Message);
         lock (messages) Assert.DoesNotContain(messages, m => m.Contains("exported", StringComparison.OrdinalIgnoreCase));
     }
 

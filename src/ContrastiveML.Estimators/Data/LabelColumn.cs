@@ -21,6 +21,32 @@ internal sealed class LabelColumn
     /// <summary>The label column's name.</summary>
     public string ColumnName { get; }
 
+    /// <summary>
+    /// One more than the largest class index read so far through this object's getters: after <see cref="CountRows"/>
+    /// has read every row, the number of classes a classifier over these indices needs (key columns: the largest key).
+    /// </summary>
+    public long ClassCount { get; private set; }
+
+    /// <summary>
+    /// Rows per class index, in one streaming pass over the label column alone (memory O(classes)). The indices handed
+    /// out are the ones later batches carry (the value-to-index map lives in this object); afterwards
+    /// <see cref="ClassCount"/> covers every class of the data.
+    /// </summary>
+    public Dictionary<long, long> CountRows(IDataView data, Action checkCanceled)
+    {
+        var counts = new Dictionary<long, long>();
+        using DataViewRowCursor cursor = data.GetRowCursor(new[] { data.Schema[ColumnName] });
+        Func<long, long> getter = CreateGetter(cursor);
+        long row = 0;
+        while (cursor.MoveNext())
+        {
+            if ((row & 0xFFFF) == 0) checkCanceled();
+            long label = getter(row++);
+            counts[label] = counts.TryGetValue(label, out long c) ? c + 1 : 1;
+        }
+        return counts;
+    }
+
     /// <summary>Checks the label column of a schema shape (GetOutputSchema); throws an <see cref="ArgumentException"/> naming it.</summary>
     public static void Check(SchemaShape schema, string columnName, string parameterName)
     {
@@ -77,6 +103,17 @@ internal sealed class LabelColumn
     /// the argument is the row number, for error messages.
     /// </summary>
     public Func<long, long> CreateGetter(DataViewRowCursor cursor)
+    {
+        Func<long, long> read = CreateIndexGetter(cursor);
+        return row =>
+        {
+            long index = read(row);
+            if (index >= ClassCount) ClassCount = index + 1;
+            return index;
+        };
+    }
+
+    private Func<long, long> CreateIndexGetter(DataViewRowCursor cursor)
     {
         DataViewSchema.Column column = cursor.Schema[ColumnName];
         DataViewType type = column.Type;

@@ -9,7 +9,8 @@ namespace ContrastiveML.Training;
 /// <summary>
 /// The training loop every contrastive method shares: streams batches from the data view, moves them to the device,
 /// asks the method for a loss, steps the optimiser under a warm-up + cosine schedule (laid over the time budget when
-/// there is one), stops on a non-finite loss, honours cancellation and reports progress.
+/// there is one), stops on a non-finite loss, honours cancellation (checkpointing the last finished step when a
+/// checkpoint directory is set), and reports progress into a <see cref="LossHistory"/> that checkpoints carry.
 /// </summary>
 internal sealed class ContrastiveTrainer
 {
@@ -52,8 +53,7 @@ internal sealed class ContrastiveTrainer
         var clock = Stopwatch.StartNew();
         TimeSpan elapsedBefore = TimeSpan.Zero;
         TimeSpan Elapsed() => clock.Elapsed + elapsedBefore;
-        var epochLosses = new List<double>();
-        var lossCurve = new List<(long, double)>();
+        var history = new LossHistory();
         long step = 0, imagesSeen = 0;
         int epochsStarted = 0;
         int firstEpoch = 1, batchesToSkip = 0;
@@ -66,31 +66,45 @@ internal sealed class ContrastiveTrainer
             firstEpoch = resume.Epoch;
             batchesToSkip = resume.BatchesInEpoch;
             elapsedBefore = TimeSpan.FromSeconds(resume.TrainingSeconds);
+            history = resume.History;
             _log($"{method.Name}: resumed from checkpoint '{checkpointPath}' at step {step} of {totalSteps} " +
                  $"(epoch {firstEpoch}, after batch {batchesToSkip} of that epoch).");
         }
+        long? resumedFromStep = resume?.Step;
         long lastCheckpointStep = step;
         int lastEpoch = firstEpoch, lastBatchInEpoch = batchesToSkip;
         void WriteCheckpoint()
         {
-            WriteCheckpointFile(checkpointPath!, fingerprint, step, lastEpoch, lastBatchInEpoch, imagesSeen, Elapsed(), method, optimizer, generator);
+            WriteCheckpointFile(checkpointPath!, fingerprint, step, lastEpoch, lastBatchInEpoch, imagesSeen, Elapsed(), history,
+                                method, optimizer, generator);
             lastCheckpointStep = step;
         }
+        void CheckCanceled()
+        {
+            try
+            {
+                _checkCanceled();
+            }
+            catch (OperationCanceledException canceled)
+            {
+                // A graceful stop (token, MLContext) keeps the work done so far: the state between two steps is
+                // complete, so checkpoint it and say where it is. (A kill keeps only the last periodic checkpoint.)
+                bool checkpointed = checkpointPath != null && step > 0;
+                if (checkpointed && step != lastCheckpointStep) WriteCheckpoint();
+                _log($"{method.Name}: canceled after step {step} of {totalSteps}" + (checkpointed ? $"; checkpoint written to '{checkpointPath}'." : "."));
+                throw new TrainingCanceledException(method.Name, step, totalSteps, checkpointed ? checkpointPath : null, canceled);
+            }
+        }
         bool stoppedByBudget = false;
-        double intervalLoss = 0;
-        int intervalSteps = 0;
-        long intervalImages = 0;
-        TimeSpan lastReport = elapsedBefore;
+        TimeSpan lastReport = TimeSpan.FromSeconds(history.LastReportSeconds);
 
         for (int epoch = firstEpoch; epoch <= _options.Epochs && !stoppedByBudget && !stepLimitReached; epoch++)
         {
             epochsStarted = epoch;
-            double epochLoss = 0;
-            int epochSteps = 0;
             int batchInEpoch = 0;
             foreach (PixelBatch batch in reader.ReadEpoch(batchSize, EpochRandom(seed, epoch)))
             {
-                _checkCanceled();
+                CheckCanceled();
                 if (batchInEpoch < batchesToSkip)
                 {
                     // Resuming: this epoch's order is re-derived from (seed, epoch); the batches trained before the checkpoint are skipped.
@@ -139,39 +153,30 @@ internal sealed class ContrastiveTrainer
                 lastEpoch = epoch;
                 lastBatchInEpoch = batchInEpoch;
                 imagesSeen += batch.Count;
-                epochLoss += lossValue;
-                epochSteps++;
-                intervalLoss += lossValue;
-                intervalSteps++;
-                intervalImages += batch.Count;
-
-                if (checkpointPath != null && step % _options.CheckpointEverySteps == 0) WriteCheckpoint();
+                history.AddStep(lossValue, batch.Count);
 
                 TimeSpan now = Elapsed();
                 if ((now - lastReport).TotalSeconds >= _options.ProgressIntervalSeconds)
                 {
-                    Report(method, epoch, step, totalSteps, intervalLoss / intervalSteps, learningRate,
-                           intervalImages / Math.Max(1e-9, (now - lastReport).TotalSeconds), now, budget, lossCurve);
-                    intervalLoss = 0;
-                    intervalSteps = 0;
-                    intervalImages = 0;
+                    double imagesPerSecond = history.IntervalImages / Math.Max(1e-9, (now - lastReport).TotalSeconds);
+                    double intervalLoss = history.EndInterval(step, now.TotalSeconds);
+                    Report(method, epoch, step, totalSteps, intervalLoss, learningRate, imagesPerSecond, now, budget);
                     lastReport = now;
                 }
+                // After the report, so that the history a checkpoint carries has this step's report point in it.
+                if (checkpointPath != null && step % _options.CheckpointEverySteps == 0) WriteCheckpoint();
             }
             batchesToSkip = 0;
-            if (epochSteps > 0)
+            int epochSteps = history.EpochSteps;
+            if (history.EndEpoch() is double epochLoss)
             {
-                epochLosses.Add(epochLoss / epochSteps);
-                _log($"{method.Name} epoch {epoch}/{_options.Epochs}: mean loss {epochLoss / epochSteps:F4} over {epochSteps} steps, " +
+                _log($"{method.Name} epoch {epoch}/{_options.Epochs}: mean loss {epochLoss:F4} over {epochSteps} steps, " +
                      $"{imagesSeen / Math.Max(1e-9, Elapsed().TotalSeconds):F0} img/s, elapsed {Elapsed():hh\\:mm\\:ss}");
             }
         }
         // The end of training is a checkpoint too: a later Fit over the same directory then only exports.
         if (checkpointPath != null && step != lastCheckpointStep) WriteCheckpoint();
-        if (intervalSteps > 0)
-        {
-            lossCurve.Add((step, intervalLoss / intervalSteps));
-        }
+        if (history.IntervalSteps > 0) history.EndInterval(step, Elapsed().TotalSeconds);
         if (stoppedByBudget)
         {
             _log($"{method.Name}: the time budget of {_options.MaxMinutes} minutes ended training after {step} steps in epoch {epochsStarted}.");
@@ -190,8 +195,9 @@ internal sealed class ContrastiveTrainer
             ImagesSeen = imagesSeen,
             TrainingSeconds = Elapsed().TotalSeconds,
             StoppedByTimeBudget = stoppedByBudget,
-            EpochLosses = epochLosses,
-            LossCurve = lossCurve,
+            EpochLosses = history.EpochLosses,
+            LossCurve = history.Curve,
+            ResumedFromStep = resumedFromStep,
             EmbeddingDim = method.Encoder.EmbeddingDim,
         };
     }
@@ -261,7 +267,7 @@ internal sealed class ContrastiveTrainer
     }
 
     private static void WriteCheckpointFile(string path, IReadOnlyList<KeyValuePair<string, string>> fingerprint, long step, int epoch,
-                                            int batchesInEpoch, long imagesSeen, TimeSpan elapsed, IContrastiveMethod method,
+                                            int batchesInEpoch, long imagesSeen, TimeSpan elapsed, LossHistory history, IContrastiveMethod method,
                                             TrainingOptimizer optimizer, Generator generator)
     {
         byte[] Serialize(Action<BinaryWriter> write)
@@ -284,6 +290,7 @@ internal sealed class ContrastiveTrainer
             BatchesInEpoch = batchesInEpoch,
             ImagesSeen = imagesSeen,
             TrainingSeconds = elapsed.TotalSeconds,
+            History = history,
             GeneratorState = generatorState,
             ModelState = Serialize(method.SaveState),
             OptimizerState = Serialize(optimizer.SaveState),
@@ -291,9 +298,8 @@ internal sealed class ContrastiveTrainer
     }
 
     private void Report(IContrastiveMethod method, int epoch, long step, long totalSteps, double loss, double learningRate,
-                        double imagesPerSecond, TimeSpan elapsed, TimeSpan? budget, List<(long, double)> lossCurve)
+                        double imagesPerSecond, TimeSpan elapsed, TimeSpan? budget)
     {
-        lossCurve.Add((step, loss));
         double stepsLeftSeconds = step > 0 ? (totalSteps - step) * elapsed.TotalSeconds / step : 0;
         double remaining = budget is TimeSpan b ? Math.Min(stepsLeftSeconds, Math.Max(0, (b - elapsed).TotalSeconds)) : stepsLeftSeconds;
         var progress = new TrainingProgress(method.Name, epoch, _options.Epochs, step, totalSteps, loss, learningRate,

@@ -4,19 +4,20 @@ namespace ContrastiveML.Training;
 
 /// <summary>
 /// One training checkpoint: where training stood (step, epoch, batch within the epoch), the options it was trained
-/// with (a fingerprint checked on resume), the libtorch generator's state, every module's parameters and buffers,
-/// and the optimiser's state.
+/// with (a fingerprint checked on resume), the loss history so far (so the report of a resumed Fit covers the whole
+/// run), the libtorch generator's state, every module's parameters and buffers, and the optimiser's state.
 /// </summary>
 /// <remarks>
 /// File layout (little-endian):
 /// <code>
 /// magic    8 bytes  "CMLCKPT\0"
-/// version  uint32   1
+/// version  uint32   2 (version 1 had no loss history; such files are refused, naming both versions)
 /// length   int64    payload bytes
 /// crc      uint32   CRC-32 (zip's polynomial) of the payload
 /// payload  length bytes, written with BinaryWriter:
 ///   fingerprint count (int32), then (name, value) string pairs
 ///   step (int64), epoch (int32, 1-based), batches of that epoch done (int32), images seen (int64), training seconds (double)
+///   loss history (<see cref="LossHistory.Write"/>): epoch means, curve points, the sums of the epoch and interval in progress
 ///   generator state, model state, optimizer state: each an int32 length and that many bytes
 /// </code>
 /// The file is written whole to a temporary file and renamed over the old one (<see cref="AtomicFile"/>), so a kill
@@ -28,7 +29,7 @@ internal sealed class TrainingCheckpoint
     /// <summary>The checkpoint's file name inside the checkpoint directory.</summary>
     public const string FileName = "contrastive-checkpoint.bin";
 
-    private const uint FormatVersion = 1;
+    private const uint FormatVersion = 2;
     private const int HeaderSize = 8 + 4 + 8 + 4;
     private static ReadOnlySpan<byte> Magic => "CMLCKPT\0"u8;
 
@@ -38,6 +39,7 @@ internal sealed class TrainingCheckpoint
     public required int BatchesInEpoch { get; init; }
     public required long ImagesSeen { get; init; }
     public required double TrainingSeconds { get; init; }
+    public required LossHistory History { get; init; }
     public required byte[] GeneratorState { get; init; }
     public required byte[] ModelState { get; init; }
     public required byte[] OptimizerState { get; init; }
@@ -59,6 +61,7 @@ internal sealed class TrainingCheckpoint
             writer.Write(BatchesInEpoch);
             writer.Write(ImagesSeen);
             writer.Write(TrainingSeconds);
+            History.Write(writer);
             WriteBlock(writer, GeneratorState);
             WriteBlock(writer, ModelState);
             WriteBlock(writer, OptimizerState);
@@ -84,7 +87,11 @@ internal sealed class TrainingCheckpoint
         if (file.Length < HeaderSize) throw Bad($"it is truncated ({file.Length} bytes, shorter than the {HeaderSize}-byte header)");
         if (!file.AsSpan(0, 8).SequenceEqual(Magic)) throw Bad("it is not a ContrastiveML checkpoint (wrong magic bytes)");
         uint version = BitConverter.ToUInt32(file, 8);
-        if (version != FormatVersion) throw Bad($"its format version is {version}; this library reads version {FormatVersion}");
+        if (version != FormatVersion)
+        {
+            throw Bad($"its format version is {version}; this library reads version {FormatVersion}" +
+                      (version < FormatVersion ? " (the file was written by an earlier ContrastiveML)" : " (the file was written by a later ContrastiveML)"));
+        }
         long length = BitConverter.ToInt64(file, 12);
         if (length != file.Length - HeaderSize)
         {
@@ -111,6 +118,7 @@ internal sealed class TrainingCheckpoint
                 BatchesInEpoch = reader.ReadInt32(),
                 ImagesSeen = reader.ReadInt64(),
                 TrainingSeconds = reader.ReadDouble(),
+                History = LossHistory.Read(reader),
                 GeneratorState = ReadBlock(reader),
                 ModelState = ReadBlock(reader),
                 OptimizerState = ReadBlock(reader),

@@ -27,7 +27,7 @@ public sealed record TrainingReport
     /// <summary>Images the encoder trained on (each as two or more views).</summary>
     public long ImagesSeen { get; init; }
 
-    /// <summary>Wall-clock seconds spent in the training loop.</summary>
+    /// <summary>Wall-clock seconds spent in the training loop (of every Fit of the run, when it resumed from a checkpoint).</summary>
     public double TrainingSeconds { get; init; }
 
     /// <summary>Training throughput: <see cref="ImagesSeen"/> / <see cref="TrainingSeconds"/>.</summary>
@@ -35,6 +35,12 @@ public sealed record TrainingReport
 
     /// <summary>True when <see cref="ContrastiveEncoderOptions.MaxMinutes"/> ended training before the requested epochs.</summary>
     public bool StoppedByTimeBudget { get; init; }
+
+    /// <summary>
+    /// The step of the checkpoint this Fit resumed from (see <see cref="ContrastiveEncoderOptions.CheckpointDirectory"/>);
+    /// null when it trained from the start. The other figures cover the whole run, the part before the resume included.
+    /// </summary>
+    public long? ResumedFromStep { get; init; }
 
     /// <summary>Mean loss per epoch, in order.</summary>
     public IReadOnlyList<double> EpochLosses { get; init; } = Array.Empty<double>();

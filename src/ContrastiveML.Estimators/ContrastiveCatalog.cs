@@ -81,4 +81,39 @@ public static class ContrastiveCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new SupConEstimator(MLNetInterop.GetEnvironment(catalog), options);
     }
+    /// <summary>
+    /// MoCo v2 (momentum contrast, He et al. 2020; Chen et al. 2020): pretrains an encoder on the images of
+    /// <paramref name="inputColumnName"/> (no labels needed) against a queue of negative keys from a momentum encoder,
+    /// and writes the query encoder's embedding to <paramref name="outputColumnName"/>. The queue size, key momentum
+    /// and the rest are in <see cref="MoCoOptions"/>.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="outputColumnName">Output: a known-size float vector, the encoder's pooled features.</param>
+    /// <param name="inputColumnName">Input: a known-size float vector of C*H*W pixels (0..255, CHW) or an image column.</param>
+    /// <param name="imageShape">Channels, height and width of one image.</param>
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Images per batch (the paper's 256); at least 2 * <see cref="MoCoOptions.ShuffleBatchNormGroups"/>.</param>
+    public static MoCoEstimator MoCo(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
+                                     ImageShape imageShape, EncoderKind encoder = EncoderKind.CompactCnn, int epochs = 10, int batchSize = 256)
+    {
+        return catalog.MoCo(new MoCoOptions
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            ImageShape = imageShape,
+            Encoder = encoder,
+            Epochs = epochs,
+            BatchSize = batchSize,
+        });
+    }
+
+    /// <summary>MoCo v2 with every option (see <see cref="MoCoOptions"/>).</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">The options.</param>
+    public static MoCoEstimator MoCo(this TransformsCatalog catalog, MoCoOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MoCoEstimator(MLNetInterop.GetEnvironment(catalog), options);
+    }
 }

@@ -53,6 +53,14 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     private protected abstract IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed);
 
     /// <summary>
+    /// Creates the method for one Fit over the scanned data (<paramref name="statistics"/>: its row count) in batches of
+    /// <paramref name="batchSize"/>, for methods whose modules depend on the data size (e.g. MoCo's queue). Called under the
+    /// initialisation lock, like <see cref="CreateMethod(ImageEncoder, int)"/>, which it calls by default.
+    /// </summary>
+    private protected virtual IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, PixelStatistics statistics, int batchSize) =>
+        CreateMethod(encoder, seed);
+
+    /// <summary>
     /// The input schema plus the output column: a known-size float vector (its size, the embedding dimension,
     /// is fixed when the encoder is built). Throws, naming the column, when the input column is missing or of the wrong type.
     /// </summary>
@@ -112,7 +120,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         {
             manual_seed(seed);
             encoder = EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth, Options.EncoderPooling);
-            method = CreateMethod(encoder, seed);
+            method = CreateMethod(encoder, seed, statistics, batchSize);
         }
         // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
         using ImageEncoder disposeEncoder = encoder;

@@ -18,7 +18,7 @@ namespace ContrastiveML;
 /// makes the key encoder average over about 1,000 steps: right for hundreds of epochs, slow for a few thousand steps
 /// (see docs/methods/moco.md for short budgets).
 /// </remarks>
-public sealed class MoCoOptions : ContrastiveEncoderOptions
+public class MoCoOptions : ContrastiveEncoderOptions
 {
     /// <summary>The paper's queue size K.</summary>
     public const int PaperQueueSize = 65_536;

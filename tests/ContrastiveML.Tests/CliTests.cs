@@ -1,4 +1,5 @@
 using System.Globalization;
+using ContrastiveML.Samples;
 using ContrastiveML.Samples.Plots;
 using Microsoft.ML.Data;
 
@@ -20,7 +21,7 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
     [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
-    [InlineData("probe", "--method", "--minutes", "--json", "--plots")]
+    [InlineData("probe", "--method", "--minutes", "--json", "--plots", "moco", "--key-momentum", "--queue-size")]
     [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width")]
     public void EveryVerbHasHelp(string verb, params string[] options)
     {
@@ -101,6 +102,25 @@ public sealed class CliTests : IDisposable
         Assert.Contains("labels recorded, used by supcon", run.Output);
         Assert.Contains("pretrained: 2 steps", run.Output);
         Assert.True(new FileInfo(model).Length > 0);
+    }
+
+    [Fact]
+    public void PretrainMoCoTrainsWithoutLabels()
+    {
+        string model = _folder.Output("moco.zip");
+        var run = CliRunner.Run(TinyPretrain("--method", "moco", "--on-bad-file", "skip", "--out", model));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("pretrained: 2 steps", run.Output);
+        Assert.True(new FileInfo(model).Length > 0);
+    }
+
+    [Fact]
+    public void ProbeGivesMoCoAtLeastTwoImagesPerBatchNormGroup()
+    {
+        Assert.Equal(1, ProbeCommand.MoCoBatchNormGroups(2));
+        Assert.Equal(2, ProbeCommand.MoCoBatchNormGroups(4));
+        Assert.Equal(4, ProbeCommand.MoCoBatchNormGroups(8));
+        Assert.Equal(4, ProbeCommand.MoCoBatchNormGroups(256));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public sealed class CliTests : IDisposable
     [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
     [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
     [InlineData("probe", "--method", "--minutes", "--json", "--plots", "moco", "--key-momentum", "--queue-size")]
+    [InlineData("probe", "densecl", "--dense-weight", "--grid-size")]
     [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width")]
     public void EveryVerbHasHelp(string verb, params string[] options)
     {
@@ -109,6 +110,16 @@ public sealed class CliTests : IDisposable
     {
         string model = _folder.Output("moco.zip");
         var run = CliRunner.Run(TinyPretrain("--method", "moco", "--on-bad-file", "skip", "--out", model));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("pretrained: 2 steps", run.Output);
+        Assert.True(new FileInfo(model).Length > 0);
+    }
+
+    [Fact]
+    public void PretrainDenseClTrainsWithoutLabels()
+    {
+        string model = _folder.Output("densecl.zip");
+        var run = CliRunner.Run(TinyPretrain("--method", "densecl", "--on-bad-file", "skip", "--out", model));
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains("pretrained: 2 steps", run.Output);
         Assert.True(new FileInfo(model).Length > 0);

@@ -34,12 +34,7 @@ public static class OnnxExporter
         string outputName = "embedding")
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        ArgumentNullException.ThrowIfNull(normalization);
-        ArgumentNullException.ThrowIfNull(metadata);
-        if (channels <= 0) throw new ArgumentOutOfRangeException(nameof(channels), channels, "The channel count must be positive.");
-        if (height <= 0) throw new ArgumentOutOfRangeException(nameof(height), height, "The height must be positive.");
-        if (width <= 0) throw new ArgumentOutOfRangeException(nameof(width), width, "The width must be positive.");
-        normalization.Validate(channels);
+        // The sizes, normalization and metadata are checked by the general overload, before anything runs.
         if (string.Equals(inputName, outputName, StringComparison.Ordinal))
         {
             throw new ArgumentException($"The input and output need different names; both are '{inputName}'.", nameof(outputName));

@@ -30,7 +30,7 @@ internal static class ProbeCommand
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
         var temperature = new Option<double?>("--temperature") { Description = "Loss temperature, NT-Xent for simclr, SupCon for supcon, InfoNCE for moco (default: the estimator's)." };
         var keyMomentum = new Option<double>("--key-momentum") { Description = "moco, densecl: momentum of the key encoder (the paper's 0.999 suits hundreds of epochs; this default suits a 15-minute CPU run).", DefaultValueFactory = _ => MoCoProbeDefaults.KeyMomentum };
-        var queueSize = new Option<int?>("--queue-size") { Description = $"moco, densecl: negative keys in the queue (each of DenseCL's two) (default {MoCoProbeDefaults.QueueSize:N0}; at least the batch size)." };
+        var queueSize = new Option<int?>("--queue-size") { Description = $"moco, densecl: negative keys in the queue, in each of DenseCL's two (default {MoCoProbeDefaults.QueueSize:N0} for moco, {DenseClProbeDefaults.QueueSize:N0} for densecl; at least the batch size)." };
         var denseLossWeight = new Option<double>("--dense-weight") { Description = "densecl: λ, the dense loss's share of the total (the paper's 0.5).", DefaultValueFactory = _ => DenseClOptions.PaperDenseLossWeight };
         var gridSize = new Option<int?>("--grid-size") { Description = "densecl: side S of the grid of dense features (default: the paper's 7, or the feature map's side when smaller)." };
         var cropScaleMin = new Option<double?>("--crop-scale-min") { Description = "Smallest crop area fraction of the view augmentation (default: the estimator's for the image shape)." };
@@ -53,7 +53,8 @@ internal static class ProbeCommand
                 parse.GetValue(method)!, parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(epochs), parse.GetValue(minutes),
                 parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(cropScaleMin), parse.GetValue(seed),
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
-                parse.GetValue(device), parse.GetValue(plots), parse.GetValue(keyMomentum), parse.GetValue(queueSize) ?? MoCoProbeDefaults.QueueSize,
+                parse.GetValue(device), parse.GetValue(plots), parse.GetValue(keyMomentum),
+                parse.GetValue(queueSize) ?? (parse.GetValue(method) == "densecl" ? DenseClProbeDefaults.QueueSize : MoCoProbeDefaults.QueueSize),
                 parse.GetValue(denseLossWeight), parse.GetValue(gridSize));
             return Run(settings, parse.InvocationConfiguration.Output);
         });
@@ -75,6 +76,16 @@ internal static class ProbeCommand
     {
         public const double KeyMomentum = 0.99;
         public const int QueueSize = 16_384;
+    }
+
+    /// <summary>
+    /// DenseCL's probe queue: smaller than MoCo's because the dense InfoNCE scores every cell of every image against
+    /// every queued key, an (N·S²) x K matrix: 12,544 x 4,096 at batch 256 on the 7x7 grid (about 26 GFLOP a step
+    /// forward and backward, 205 MB of logits), where MoCo's 16,384 would make it 4x that and dominate the step.
+    /// </summary>
+    internal static class DenseClProbeDefaults
+    {
+        public const int QueueSize = 4_096;
     }
 
     internal static int Run(ProbeSettings settings, TextWriter output)

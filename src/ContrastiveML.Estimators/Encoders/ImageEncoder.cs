@@ -96,7 +96,14 @@ public abstract class ImageEncoder : nn.Module<Tensor, Tensor>, IOnnxExportable
         int index = 0;
         foreach (var (_, child) in layers.named_children())
         {
-            if (index >= start && index < end) current = ((nn.Module<Tensor, Tensor>)child).call(current);
+            if (index >= start && index < end)
+            {
+                Tensor next = ((nn.Module<Tensor, Tensor>)child).call(current);
+                // As Sequential.forward does: intermediate handles go at once (autograd keeps what backward needs), so
+                // inference without gradients holds one activation at a time. The caller's input is the caller's.
+                if (!ReferenceEquals(current, input) && !ReferenceEquals(current, next)) current.Dispose();
+                current = next;
+            }
             index++;
         }
         return current;

@@ -30,6 +30,7 @@ internal static class ProbeCommand
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
         var temperature = new Option<double?>("--temperature") { Description = "Loss temperature, NT-Xent for simclr, SupCon for supcon, InfoNCE for moco (default: the estimator's)." };
         var keyMomentum = new Option<double>("--key-momentum") { Description = "moco: momentum of the key encoder (the paper's 0.999 suits hundreds of epochs; this default suits a 15-minute CPU run).", DefaultValueFactory = _ => MoCoProbeDefaults.KeyMomentum };
+        var batchNormGroups = new Option<int?>("--bn-groups") { Description = "moco: shuffling-BatchNorm groups (default: the estimator's 4, fewer for batches under 8; 1 turns shuffling off)." };
         var queueSize = new Option<int?>("--queue-size") { Description = $"moco: negative keys in the queue (default {MoCoProbeDefaults.QueueSize:N0}; at least the batch size)." };
         var cropScaleMin = new Option<double?>("--crop-scale-min") { Description = "Smallest crop area fraction of the view augmentation (default: the estimator's for the image shape)." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
@@ -43,7 +44,7 @@ internal static class ProbeCommand
 
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
-            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots,
+            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, batchNormGroups, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots,
         };
         command.SetAction(parse =>
         {
@@ -51,7 +52,8 @@ internal static class ProbeCommand
                 parse.GetValue(method)!, parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(epochs), parse.GetValue(minutes),
                 parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(cropScaleMin), parse.GetValue(seed),
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
-                parse.GetValue(device), parse.GetValue(plots), parse.GetValue(keyMomentum), parse.GetValue(queueSize) ?? MoCoProbeDefaults.QueueSize);
+                parse.GetValue(device), parse.GetValue(plots), parse.GetValue(keyMomentum), parse.GetValue(queueSize) ?? MoCoProbeDefaults.QueueSize,
+                parse.GetValue(batchNormGroups));
             return Run(settings, parse.InvocationConfiguration.Output);
         });
         return command;
@@ -60,7 +62,8 @@ internal static class ProbeCommand
     internal sealed record ProbeSettings(
         string Method, EncoderKind Encoder, int Width, EmbeddingPooling Pooling, int Epochs, double? Minutes, int BatchSize, double? LearningRate,
         double? Temperature, double? CropScaleMin, int Seed, int? TrainLimit, int? TestLimit, string DataDirectory, string? JsonPath, string? OnnxPath,
-        TrainingDevice Device, string? PlotsDirectory = null, double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize);
+        TrainingDevice Device, string? PlotsDirectory = null, double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize,
+        int? BatchNormGroups = null);
 
     /// <summary>
     /// The probe's MoCo settings for about 1,600 steps of batch 256 (a 15-minute CPU run), where the paper's momentum of 0.999
@@ -160,7 +163,7 @@ internal static class ProbeCommand
         {
             figures["keyMomentum"] = settings.KeyMomentum;
             figures["queueSize"] = settings.QueueSize;
-            figures["shuffleBatchNormGroups"] = MoCoBatchNormGroups(settings.BatchSize);
+            figures["shuffleBatchNormGroups"] = settings.BatchNormGroups ?? MoCoBatchNormGroups(settings.BatchSize);
         }
         if (settings.JsonPath != null)
         {
@@ -178,7 +181,7 @@ internal static class ProbeCommand
             var moCo = new MoCoOptions { KeyMomentum = settings.KeyMomentum, QueueSize = settings.QueueSize };
             Fill(moCo, settings);
             if (settings.Temperature is double t) moCo.Temperature = t;
-            moCo.ShuffleBatchNormGroups = MoCoBatchNormGroups(settings.BatchSize);
+            moCo.ShuffleBatchNormGroups = settings.BatchNormGroups ?? MoCoBatchNormGroups(settings.BatchSize);
             moCo.Augmentation = Augmentation(settings);
             adjust(moCo);
             return ml.Transforms.MoCo(moCo);

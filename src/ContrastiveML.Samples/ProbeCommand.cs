@@ -28,8 +28,9 @@ internal static class ProbeCommand
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 256 };
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
-        var temperature = new Option<double?>("--temperature") { Description = "Loss temperature, NT-Xent for simclr, SupCon for supcon, InfoNCE for moco (default: the estimator's)." };
+        var temperature = new Option<double?>("--temperature") { Description = "Loss temperature, NT-Xent for simclr, SupCon for supcon, InfoNCE for moco and densecl (default: the estimator's)." };
         var keyMomentum = new Option<double>("--key-momentum") { Description = "moco, densecl: momentum of the key encoder (the paper's 0.999 suits hundreds of epochs; this default suits a 15-minute CPU run).", DefaultValueFactory = _ => MoCoProbeDefaults.KeyMomentum };
+        var batchNormGroups = new Option<int?>("--bn-groups") { Description = "moco, densecl: shuffling-BatchNorm groups (default: the estimator's 4, fewer for batches under 8; 1 turns shuffling off)." };
         var queueSize = new Option<int?>("--queue-size") { Description = $"moco, densecl: negative keys in the queue, in each of DenseCL's two (default {MoCoProbeDefaults.QueueSize:N0} for moco, {DenseClProbeDefaults.QueueSize:N0} for densecl; at least the batch size)." };
         var denseLossWeight = new Option<double>("--dense-weight") { Description = "densecl: λ, the dense loss's share of the total (the paper's 0.5).", DefaultValueFactory = _ => DenseClOptions.PaperDenseLossWeight };
         var gridSize = new Option<int?>("--grid-size") { Description = "densecl: side S of the grid of dense features (default: the paper's 7, or the feature map's side when smaller)." };
@@ -45,7 +46,7 @@ internal static class ProbeCommand
 
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
-            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, denseLossWeight, gridSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots,
+            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, batchNormGroups, denseLossWeight, gridSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots,
         };
         command.SetAction(parse =>
         {
@@ -55,7 +56,7 @@ internal static class ProbeCommand
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
                 parse.GetValue(device), parse.GetValue(plots), parse.GetValue(keyMomentum),
                 parse.GetValue(queueSize) ?? (parse.GetValue(method) == "densecl" ? DenseClProbeDefaults.QueueSize : MoCoProbeDefaults.QueueSize),
-                parse.GetValue(denseLossWeight), parse.GetValue(gridSize));
+                parse.GetValue(batchNormGroups), parse.GetValue(denseLossWeight), parse.GetValue(gridSize));
             return Run(settings, parse.InvocationConfiguration.Output);
         });
         return command;
@@ -65,7 +66,7 @@ internal static class ProbeCommand
         string Method, EncoderKind Encoder, int Width, EmbeddingPooling Pooling, int Epochs, double? Minutes, int BatchSize, double? LearningRate,
         double? Temperature, double? CropScaleMin, int Seed, int? TrainLimit, int? TestLimit, string DataDirectory, string? JsonPath, string? OnnxPath,
         TrainingDevice Device, string? PlotsDirectory = null, double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize,
-        double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null);
+        int? BatchNormGroups = null, double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null);
 
     /// <summary>
     /// The probe's MoCo settings for about 1,600 steps of batch 256 (a 15-minute CPU run), where the paper's momentum of 0.999
@@ -175,7 +176,7 @@ internal static class ProbeCommand
         {
             figures["keyMomentum"] = settings.KeyMomentum;
             figures["queueSize"] = settings.QueueSize;
-            figures["shuffleBatchNormGroups"] = MoCoBatchNormGroups(settings.BatchSize);
+            figures["shuffleBatchNormGroups"] = settings.BatchNormGroups ?? MoCoBatchNormGroups(settings.BatchSize);
         }
         if (settings.Method == "densecl")
         {
@@ -202,7 +203,7 @@ internal static class ProbeCommand
             moCo.QueueSize = settings.QueueSize;
             Fill(moCo, settings);
             if (settings.Temperature is double t) moCo.Temperature = t;
-            moCo.ShuffleBatchNormGroups = MoCoBatchNormGroups(settings.BatchSize);
+            moCo.ShuffleBatchNormGroups = settings.BatchNormGroups ?? MoCoBatchNormGroups(settings.BatchSize);
             moCo.Augmentation = Augmentation(settings);
             adjust(moCo);
             return moCo is DenseClOptions denseCl ? ml.Transforms.DenseCl(denseCl) : ml.Transforms.MoCo(moCo);

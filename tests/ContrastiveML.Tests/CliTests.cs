@@ -21,7 +21,7 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
     [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
-    [InlineData("probe", "--method", "--minutes", "--json", "--plots", "moco", "--key-momentum", "--queue-size")]
+    [InlineData("probe", "--method", "--minutes", "--json", "--plots", "moco", "--key-momentum", "--queue-size", "--bn-groups")]
     [InlineData("probe", "densecl", "--dense-weight", "--grid-size")]
     [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width")]
     public void EveryVerbHasHelp(string verb, params string[] options)

@@ -115,6 +115,26 @@ public class DenseClReproducibilityTests : IDisposable
         AssertSameOutputs(DenseClEstimatorTests.Score(ml, reference, data), DenseClEstimatorTests.Score(ml, resumed, data));
     }
 
+    [Theory]
+    [InlineData(nameof(DenseClOptions.DenseLossWeight), "DenseLossWeight = 0.5", "DenseLossWeight = 0.25")]
+    [InlineData(nameof(DenseClOptions.GridSize), "GridSize = 2", "GridSize = 1")]
+    public void ACheckpointWrittenWithOtherDenseOptionsFailsFitNamingTheOption(string option, string saved, string current)
+    {
+        var ml = new MLContext(1);
+        IDataView data = TinyFits.Data(ml, Rows);
+        DenseClOptions first = Options(maxSteps: 2);
+        first.CheckpointDirectory = _directory;
+        ml.Transforms.DenseCl(first).Fit(data);
+
+        DenseClOptions changed = Options(maxSteps: 2);
+        changed.CheckpointDirectory = _directory;
+        if (option == nameof(DenseClOptions.DenseLossWeight)) changed.DenseLossWeight = 0.25;
+        else changed.GridSize = 1;
+        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.DenseCl(changed).Fit(data));
+        Assert.Contains(saved, error.Message);
+        Assert.Contains(current, error.Message);
+    }
+
     [Fact]
     public void TheCheckpointStateHoldsEveryModuleAndBothQueues()
     {

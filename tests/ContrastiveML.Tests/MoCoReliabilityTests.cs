@@ -71,20 +71,29 @@ public class MoCoReliabilityTests : IDisposable
     }
 
     [Fact]
-    public void ACheckpointWithAnotherQueueSizeFailsNamingTheQueue()
+    public void ACheckpointWrittenWithOtherMoCoOptionsFailsNamingTheOption()
     {
         var ml = new MLContext(1);
         IDataView data = TinyFits.Data(ml, Rows);
         MoCoOptions first = Options(_directory);
-        first.MaxSteps = 20;
+        first.MaxSteps = 5;
         ml.Transforms.MoCo(first).Fit(data); // automatic queue: 24 keys
+        string path = Path.Combine(_directory, TrainingCheckpoint.FileName);
 
         MoCoOptions changed = Options(_directory);
+        changed.MaxSteps = 5;
         changed.QueueSize = 16;
-        var error = Assert.Throws<InvalidDataException>(() => ml.Transforms.MoCo(changed).Fit(data));
-        Assert.Contains("24 keys of size 8", error.Message);
-        Assert.Contains("16 keys of size 8", error.Message);
-        Assert.Contains(Path.Combine(_directory, TrainingCheckpoint.FileName), error.Message);
+        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.MoCo(changed).Fit(data));
+        Assert.Contains("QueueSize = 24", error.Message);
+        Assert.Contains("QueueSize = 16", error.Message);
+        Assert.Contains(path, error.Message);
+
+        changed = Options(_directory);
+        changed.MaxSteps = 5;
+        changed.KeyMomentum = 0.99;
+        error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.MoCo(changed).Fit(data));
+        Assert.Contains("KeyMomentum = 0.9,", error.Message);
+        Assert.Contains("KeyMomentum = 0.99.", error.Message);
     }
 
     [Fact]

@@ -108,6 +108,17 @@ internal sealed class DenseClMethod : MoCoMethod
         return loss;
     }
 
+    /// <summary>MoCo's options plus λ and S: a resumed Fit must share them with its checkpoint (neither changes a tensor's shape).</summary>
+    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint()
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        return base.CheckpointFingerprint().Concat(new KeyValuePair<string, string>[]
+        {
+            new(nameof(DenseClOptions.DenseLossWeight), _denseLossWeight.ToString("R", c)),
+            new(nameof(DenseClOptions.GridSize), GridSize.ToString(c)),
+        });
+    }
+
     public override IReadOnlyDictionary<string, double> ProgressFigures()
     {
         var figures = new Dictionary<string, double>(base.ProgressFigures());

@@ -41,23 +41,30 @@ public sealed class MoCoEstimator : ContrastiveEncoderEstimator<MoCoOptions>
     private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, PixelStatistics statistics, int batchSize)
     {
         int queueSize = Options.ResolveQueueSize(statistics.RowCount, batchSize);
-        using (IChannel channel = _env.Register(MethodName).Start("Queue"))
-        {
-            string why = Options.QueueSize is null
-                ? queueSize < MoCoOptions.PaperQueueSize
-                    ? $" (QueueSize = null: the paper's {MoCoOptions.PaperQueueSize:N0} is more than half the {statistics.RowCount:N0} training rows; " +
-                      "a queue longer than an epoch would hold each image's own earlier key as a negative)"
-                    : " (QueueSize = null: the paper's size)"
-                : "";
-            channel.Info(MessageSensitivity.None, $"{MethodName}: a queue of {queueSize:N0} negative keys{why}.");
-            if (queueSize >= statistics.RowCount)
-            {
-                channel.Warning(MessageSensitivity.None,
-                    $"{MethodName}: the queue ({queueSize:N0} keys) is at least as long as the data ({statistics.RowCount:N0} rows), so it holds each image's " +
-                    "own key from its previous visit, which then counts as a negative of its own query. A QueueSize below the row count avoids that.");
-            }
-        }
+        LogQueueSize(_env, MethodName, Options, queueSize, statistics.RowCount);
         return CreateMoCo(encoder, queueSize);
+    }
+
+    /// <summary>
+    /// Logs the queue size a Fit uses, with the reason when it was chosen automatically, and warns when the queue is at
+    /// least as long as the data (it then holds each image's own earlier key as a negative). Shared with methods built on MoCo.
+    /// </summary>
+    internal static void LogQueueSize(IHostEnvironment env, string methodName, MoCoOptions options, int queueSize, long rows)
+    {
+        using IChannel channel = env.Register(methodName).Start("Queue");
+        string why = options.QueueSize is null
+            ? queueSize < MoCoOptions.PaperQueueSize
+                ? $" (QueueSize = null: the paper's {MoCoOptions.PaperQueueSize:N0} is more than half the {rows:N0} training rows; " +
+                  "a queue longer than an epoch would hold each image's own earlier key as a negative)"
+                : " (QueueSize = null: the paper's size)"
+            : "";
+        channel.Info(MessageSensitivity.None, $"{methodName}: a queue of {queueSize:N0} negative keys{why}.");
+        if (queueSize >= rows)
+        {
+            channel.Warning(MessageSensitivity.None,
+                $"{methodName}: the queue ({queueSize:N0} keys) is at least as long as the data ({rows:N0} rows), so it holds each image's " +
+                "own key from its previous visit, which then counts as a negative of its own query. A QueueSize below the row count avoids that.");
+        }
     }
 
     private MoCoMethod CreateMoCo(ImageEncoder encoder, int queueSize)

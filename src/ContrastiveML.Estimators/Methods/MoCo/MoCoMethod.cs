@@ -131,6 +131,19 @@ internal class MoCoMethod : IContrastiveMethod
         return figures;
     }
 
+    /// <summary>MoCo's options a resumed Fit must share with its checkpoint (the shared ones are checked by the trainer).</summary>
+    public virtual IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint()
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        return new KeyValuePair<string, string>[]
+        {
+            new(nameof(MoCoOptions.QueueSize), Queue.Capacity.ToString(c)),
+            new(nameof(MoCoOptions.KeyMomentum), KeyMomentum.ToString("R", c)),
+            new(nameof(MoCoOptions.Temperature), Temperature.ToString("R", c)),
+            new(nameof(MoCoOptions.ShuffleBatchNormGroups), BatchNormGroups.ToString(c)),
+        };
+    }
+
     /// <summary>The momentum update of every key module.</summary>
     public virtual void AfterStep()
     {

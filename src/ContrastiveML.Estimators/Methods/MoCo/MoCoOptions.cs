@@ -16,7 +16,7 @@ namespace ContrastiveML;
 /// <see cref="ContrastiveEncoderOptions"/> (AdamW, 2e-3), sized for short CPU runs; the paper uses SGD with learning rate
 /// 0.03, weight decay 1e-4, momentum 0.9 and a cosine schedule over 200 ImageNet epochs. The paper's momentum 0.999
 /// makes the key encoder average over about 1,000 steps: right for hundreds of epochs, slow for a few thousand steps
-/// (see docs/methods/moco.md for short budgets).
+/// (see docs/methods/moco.md for short budgets). Not sealed: methods built on MoCo (e.g. DenseCL) extend these options.
 /// </remarks>
 public class MoCoOptions : ContrastiveEncoderOptions
 {

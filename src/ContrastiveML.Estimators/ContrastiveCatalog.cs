@@ -155,4 +155,76 @@ public static class ContrastiveCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new SupervisedPretrainingEstimator(MLNetInterop.GetEnvironment(catalog), options);
     }
+
+    /// <summary>
+    /// MoCo v2 (momentum contrast, He et al. 2020; Chen et al. 2020): pretrains an encoder on the images of
+    /// <paramref name="inputColumnName"/> (no labels needed) against a queue of negative keys from a momentum encoder,
+    /// and writes the query encoder's embedding to <paramref name="outputColumnName"/>. The queue size, key momentum
+    /// and the rest are in <see cref="MoCoOptions"/>.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="outputColumnName">Output: a known-size float vector, the encoder's pooled features.</param>
+    /// <param name="inputColumnName">Input: a known-size float vector of C*H*W pixels (0..255, CHW) or an image column.</param>
+    /// <param name="imageShape">Channels, height and width of one image.</param>
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Images per batch (the paper's 256); at least 2 * <see cref="MoCoOptions.ShuffleBatchNormGroups"/>.</param>
+    public static MoCoEstimator MoCo(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
+                                     ImageShape imageShape, EncoderKind encoder = EncoderKind.CompactCnn, int epochs = 10, int batchSize = 256)
+    {
+        return catalog.MoCo(new MoCoOptions
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            ImageShape = imageShape,
+            Encoder = encoder,
+            Epochs = epochs,
+            BatchSize = batchSize,
+        });
+    }
+
+    /// <summary>MoCo v2 with every option (see <see cref="MoCoOptions"/>).</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">The options.</param>
+    public static MoCoEstimator MoCo(this TransformsCatalog catalog, MoCoOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MoCoEstimator(MLNetInterop.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>
+    /// DenseCL (dense contrastive learning, Wang et al. 2021): pretrains an encoder on the images of
+    /// <paramref name="inputColumnName"/> (no labels needed) with MoCo v2 plus a dense contrastive loss between the
+    /// matched cells of the two views' feature grids, and writes its embedding to <paramref name="outputColumnName"/>.
+    /// Set <see cref="DenseClOptions.DenseOutputColumnName"/> (Options overload) to also write the grid of dense features.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="outputColumnName">Output: a known-size float vector, the query encoder's pooled features.</param>
+    /// <param name="inputColumnName">Input: a known-size float vector of C*H*W pixels (0..255, CHW) or an image column.</param>
+    /// <param name="imageShape">Channels, height and width of one image.</param>
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Images per batch.</param>
+    public static DenseClEstimator DenseCl(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
+                                           ImageShape imageShape, EncoderKind encoder = EncoderKind.CompactCnn, int epochs = 10, int batchSize = 256)
+    {
+        return catalog.DenseCl(new DenseClOptions
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            ImageShape = imageShape,
+            Encoder = encoder,
+            Epochs = epochs,
+            BatchSize = batchSize,
+        });
+    }
+
+    /// <summary>DenseCL with every option (see <see cref="DenseClOptions"/>).</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">The options.</param>
+    public static DenseClEstimator DenseCl(this TransformsCatalog catalog, DenseClOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new DenseClEstimator(MLNetInterop.GetEnvironment(catalog), options);
+    }
 }

@@ -55,7 +55,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
 
     /// <summary>
     /// Creates the encoder whose embedding is exported (called under the initialisation lock, before
-    /// <see cref="CreateMethod(ImageEncoder, int, LabelColumn?)"/>); by default the one backbone the options name. A method with a composite encoder
+    /// <see cref="CreateMethod(ImageEncoder, int, PixelStatistics, int, LabelColumn?)"/>); by default the one backbone the options name. A method with a composite encoder
     /// (e.g. CMC's view split and per-view backbones) overrides it.
     /// </summary>
     private protected virtual ImageEncoder CreateEncoder(PixelStatistics statistics) =>
@@ -72,28 +72,46 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     /// <summary>Method-specific entries for the exported model's metadata_props (e.g. how the embedding is laid out); none by default.</summary>
     private protected virtual IEnumerable<KeyValuePair<string, string>> ExtraMetadata(ImageEncoder encoder) => Array.Empty<KeyValuePair<string, string>>();
 
+
     /// <summary>
-    /// Creates the method for one Fit after <see cref="ValidateData"/> has read the data; <paramref name="labels"/> is
-    /// the Fit's label column (its <see cref="LabelColumn.ClassCount"/> known once ValidateData counted the rows), null
-    /// when the method reads none. Methods whose modules depend on the data (a classifier over the classes) override
-    /// this; by default it is <see cref="CreateMethod(ImageEncoder, int)"/>.
+    /// Creates the method for one Fit after <see cref="ValidateData"/> has read the data, for methods whose modules depend
+    /// on it: <paramref name="statistics"/> (its row count, e.g. for MoCo's queue), <paramref name="batchSize"/>, and
+    /// <paramref name="labels"/>, the Fit's label column (its <see cref="LabelColumn.ClassCount"/> known once ValidateData
+    /// counted the rows; null when the method reads none; e.g. a classifier over the classes). Called under the
+    /// initialisation lock; by default it is <see cref="CreateMethod(ImageEncoder, int)"/>.
     /// </summary>
-    private protected virtual IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, LabelColumn? labels) => CreateMethod(encoder, seed);
+    private protected virtual IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, PixelStatistics statistics, int batchSize, LabelColumn? labels) =>
+        CreateMethod(encoder, seed);
+
+    /// <summary>
+    /// The column of an optional second output: the encoder's last feature map average-pooled to an S x S grid and
+    /// flattened channel-major (see <see cref="DenseOutputGridSize"/>); null (the default) for none.
+    /// </summary>
+    private protected virtual string? DenseOutputColumnName => null;
+
+    /// <summary>S, the side of the dense output's grid for <paramref name="encoder"/>; used only with <see cref="DenseOutputColumnName"/>.</summary>
+    private protected virtual int DenseOutputGridSize(ImageEncoder encoder) => DenseFeatureGrid.Resolve(null, encoder, "GridSize");
 
     /// <summary>
     /// The input schema plus the output column: a known-size float vector (its size, the embedding dimension,
-    /// is fixed when the encoder is built). Throws, naming the column, when the input column is missing or of the wrong type.
+    /// is fixed when the encoder is built), and the dense output column when the method writes one.
+    /// Throws, naming the column, when the input column is missing or of the wrong type.
     /// </summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         PixelInput.Resolve(inputSchema, Options.InputColumnName, Options.ImageShape!, nameof(inputSchema));
         if (LabelColumnName is string label) LabelColumn.Check(inputSchema, label, nameof(inputSchema));
+        string[] outputs = OutputColumnNames();
         IEnumerable<SchemaShape.Column> columns = inputSchema
-            .Where(c => c.Name != Options.OutputColumnName)
-            .Append(MLNetInterop.KnownSizeSingleVector(Options.OutputColumnName));
+            .Where(c => !outputs.Contains(c.Name))
+            .Concat(outputs.Select(MLNetInterop.KnownSizeSingleVector));
         return new SchemaShape(columns);
     }
+
+    /// <summary>The columns the transformer writes: the embedding, then the dense output when there is one.</summary>
+    private string[] OutputColumnNames() =>
+        DenseOutputColumnName is string dense ? new[] { Options.OutputColumnName, dense } : new[] { Options.OutputColumnName };
 
     /// <summary>Pretrains the encoder on <paramref name="input"/> and returns the embedding transformer.</summary>
     public ContrastiveEncoderTransformer Fit(IDataView input)
@@ -140,7 +158,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         {
             manual_seed(seed);
             encoder = CreateEncoder(statistics);
-            method = CreateMethod(encoder, seed, labels);
+            method = CreateMethod(encoder, seed, statistics, batchSize, labels);
         }
         // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
         using ImageEncoder disposeEncoder = encoder;
@@ -158,11 +176,12 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         // The probe batch is the data's first rows: no shuffle buffer to fill for 16 images.
         var probeReader = new PixelBatchReader(pixels, pixelColumn, shape.Size, shuffleBufferSize: 0);
         byte[] onnx = ExportAndVerify(encoder, normalization, probeReader, statistics, seed, onnxInput, out double parity);
-        Log($"{MethodName}: exported the encoder to ONNX ({onnx.Length} bytes); ONNX Runtime vs TorchSharp max |diff| = {parity:G3}.");
+        Log($"{MethodName}: exported the encoder to ONNX ({onnx.Length} bytes); ONNX Runtime vs TorchSharp max |diff| = {parity:G3}" +
+            (DenseOutputColumnName is null ? "." : " (embedding and dense output)."));
         report = report with { OnnxParityMaxAbsDifference = parity };
 
         ITransformer inner = BuildInner(ml, pixels, extractor, pixelColumn, onnxInput, onnx);
-        return new ContrastiveEncoderTransformer(inner, onnx, report, Options.InputColumnName, Options.OutputColumnName);
+        return new ContrastiveEncoderTransformer(inner, onnx, report, Options.InputColumnName, Options.OutputColumnName, DenseOutputColumnName);
     }
 
     /// <summary>
@@ -192,12 +211,34 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         foreach (var (key, value) in ExtraMetadata(encoder)) metadata[key] = value;
         encoder.eval();
         encoder.to(CPU); // export reads weights on the CPU; the parity reference runs there too
-        byte[] onnx = OnnxExporter.Export(encoder, shape.Channels, shape.Height, shape.Width, normalization, metadata,
-                                          inputName: onnxInput, outputName: Options.OutputColumnName);
-
+        Tensor Normalized(Tensor raw) => normalization.Apply(raw, shape.Channels, shape.Height, shape.Width);
         PixelBatch probe = reader.ReadEpoch(Math.Min(ProbeBatchSize, (int)statistics.RowCount), new Random(seed), minimumLastBatch: 1).First();
-        maxAbsDifference = OnnxParity.Verify(onnx, probe.Pixels, probe.Count,
-            raw => encoder.forward(normalization.Apply(raw, shape.Channels, shape.Height, shape.Width)), Options.ParityTolerance);
+        if (DenseOutputColumnName is not string denseColumn)
+        {
+            byte[] single = OnnxExporter.Export(encoder, shape.Channels, shape.Height, shape.Width, normalization, metadata,
+                                                inputName: onnxInput, outputName: Options.OutputColumnName);
+            maxAbsDifference = OnnxParity.Verify(single, probe.Pixels, probe.Count, raw => encoder.forward(Normalized(raw)), Options.ParityTolerance);
+            return single;
+        }
+
+        // The dense output: the trunk's feature map, pooled to S x S and flattened channel-major, beside the embedding.
+        int grid = DenseOutputGridSize(encoder);
+        long denseWidth = (long)encoder.FeatureMapChannels * grid * grid;
+        metadata["contrastiveml.dense_output"] = denseColumn;
+        metadata["contrastiveml.dense_output_shape"] = $"{encoder.FeatureMapChannels},{grid},{grid}";
+        metadata["contrastiveml.dense_output_layout"] = "CHW";
+        byte[] onnx = OnnxExporter.Export(encoder, shape.Channels, shape.Height, shape.Width, normalization, metadata, onnxInput, (graph, input) =>
+        {
+            string map = encoder.ExportOnnxFeatureMap(graph, input);
+            string embedding = encoder.ExportOnnxPooling(graph, map);
+            string dense = OnnxLayers.Flatten(graph, DenseFeatureGrid.ExportOnnx(graph, map, encoder, grid), "dense_flatten");
+            return new[] { new OnnxOutput(Options.OutputColumnName, embedding, encoder.EmbeddingDim), new OnnxOutput(denseColumn, dense, denseWidth) };
+        });
+        double embeddingDifference = OnnxParity.Verify(onnx, probe.Pixels, probe.Count, raw => encoder.forward(Normalized(raw)),
+                                                       Options.ParityTolerance, Options.OutputColumnName);
+        double denseDifference = OnnxParity.Verify(onnx, probe.Pixels, probe.Count,
+            raw => DenseFeatureGrid.Pool(encoder.ForwardFeatureMap(Normalized(raw)), grid).flatten(1), Options.ParityTolerance, denseColumn);
+        maxAbsDifference = Math.Max(embeddingDifference, denseDifference);
         return onnx;
     }
 
@@ -215,16 +256,18 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             parts.Add(copy);
             temporaries.Add(onnxInput);
         }
-        // The exported graph's input and output are named after the columns, as ApplyOnnxModel requires.
+        // The exported graph's input and outputs are named after the columns, as ApplyOnnxModel requires.
         using var stream = new MemoryStream(onnx);
-        ITransformer stockScorer = ml.Transforms.ApplyOnnxModel(Options.OutputColumnName, onnxInput, stream).Fit(current);
-        // Scores a batch of rows per session run; saves as the stock scorer (see BatchedOnnxScorer).
-        var scorer = new BatchedOnnxScorer(stockScorer, OnnxScoringSession.Create(onnx));
+        string[] outputs = OutputColumnNames();
+        ITransformer stockScorer = ml.Transforms.ApplyOnnxModel(outputs, new[] { onnxInput }, stream).Fit(current);
+        // One output: scores a batch of rows per session run and saves as the stock scorer (see BatchedOnnxScorer). With
+        // the dense grid as a second output the stock scorer runs as is (one row per session run).
+        ITransformer scorer = outputs.Length == 1 ? new BatchedOnnxScorer(stockScorer, OnnxScoringSession.Create(onnx)) : stockScorer;
         current = scorer.Transform(current);
         parts.Add(scorer);
         if (temporaries.Count > 0)
         {
-            ITransformer drop = ml.Transforms.DropColumns(temporaries.Distinct().Where(t => t != Options.OutputColumnName).ToArray()).Fit(current);
+            ITransformer drop = ml.Transforms.DropColumns(temporaries.Distinct().Where(t => !outputs.Contains(t)).ToArray()).Fit(current);
             parts.Add(drop);
         }
         return new TransformerChain<ITransformer>(parts.ToArray());

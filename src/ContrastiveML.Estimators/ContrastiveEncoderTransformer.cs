@@ -27,13 +27,14 @@ public sealed class ContrastiveEncoderTransformer : ITransformer
     private readonly byte[] _onnxModel;
 
     internal ContrastiveEncoderTransformer(ITransformer inner, byte[] onnxModel, TrainingReport report,
-                                          string inputColumnName, string outputColumnName)
+                                          string inputColumnName, string outputColumnName, string? denseOutputColumnName = null)
     {
         _inner = inner;
         _onnxModel = onnxModel;
         Report = report;
         InputColumnName = inputColumnName;
         OutputColumnName = outputColumnName;
+        DenseOutputColumnName = denseOutputColumnName;
     }
 
     /// <summary>What training did: device, steps, throughput, loss curve, ONNX parity.</summary>
@@ -45,13 +46,20 @@ public sealed class ContrastiveEncoderTransformer : ITransformer
     /// <summary>The embedding column the transformer writes.</summary>
     public string OutputColumnName { get; }
 
+    /// <summary>
+    /// The dense-feature column the transformer also writes (DenseCL's <c>DenseOutputColumnName</c>): the encoder's last
+    /// feature map pooled to an S x S grid, C*S*S values in CHW order; null when it writes none.
+    /// </summary>
+    public string? DenseOutputColumnName { get; }
+
     /// <summary>Size of the embedding vector.</summary>
     public int EmbeddingDim => Report.EmbeddingDim;
 
     /// <summary>The chain this transformer delegates to: what Model.Load returns, except that the ONNX scorer is the batching stand-in for the stock one.</summary>
     public ITransformer Inner => _inner;
 
-    /// <summary>A copy of the exported encoder as an ONNX model (input: raw pixels [N, C*H*W]; output: embeddings [N, D]).</summary>
+    /// <summary>A copy of the exported encoder as an ONNX model (input: raw pixels [N, C*H*W]; output: embeddings [N, D],
+    /// then the dense features [N, C*S*S] when <see cref="DenseOutputColumnName"/> is set).</summary>
     public byte[] GetOnnxModel() => (byte[])_onnxModel.Clone();
 
     /// <summary>

@@ -34,12 +34,7 @@ public static class OnnxExporter
         string outputName = "embedding")
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        ArgumentNullException.ThrowIfNull(normalization);
-        ArgumentNullException.ThrowIfNull(metadata);
-        if (channels <= 0) throw new ArgumentOutOfRangeException(nameof(channels), channels, "The channel count must be positive.");
-        if (height <= 0) throw new ArgumentOutOfRangeException(nameof(height), height, "The height must be positive.");
-        if (width <= 0) throw new ArgumentOutOfRangeException(nameof(width), width, "The width must be positive.");
-        normalization.Validate(channels);
+        // The sizes, normalization and metadata are checked by the general overload, before anything runs.
         if (string.Equals(inputName, outputName, StringComparison.Ordinal))
         {
             throw new ArgumentException($"The input and output need different names; both are '{inputName}'.", nameof(outputName));
@@ -49,19 +44,61 @@ public static class OnnxExporter
             throw new ArgumentException($"The encoder must be a TorchSharp Module<Tensor, Tensor>; {encoder.GetType().FullName} is not.", nameof(encoder));
         }
 
+        return Export(module, channels, height, width, normalization, metadata, inputName, (graph, normalized) =>
+        {
+            // Runs in eval mode (see the general overload), as the probe must: a train-mode BatchNorm would update its statistics.
+            var embeddingDim = ProbeOutputWidth(module, channels, height, width);
+            return new[] { new OnnxOutput(outputName, encoder.ExportOnnx(graph, normalized), embeddingDim) };
+        });
+    }
+
+    /// <summary>
+    /// Exports a graph with one or more outputs: the raw-pixel input <c>[N, C*H*W]</c> named <paramref name="inputName"/>,
+    /// reshaped and normalized as in the single-output overload, then whatever <paramref name="appendBody"/> appends
+    /// reading the normalized <c>[N, C, H, W]</c> tensor; each <see cref="OnnxOutput"/> it returns becomes a graph output
+    /// <c>[N, Width]</c> (symbolic N). <paramref name="module"/> is the module the body exports: it is in eval mode while
+    /// the body runs and gets every submodule's mode back afterwards.
+    /// </summary>
+    public static byte[] Export(
+        nn.Module module,
+        int channels,
+        int height,
+        int width,
+        OnnxInputNormalization normalization,
+        IReadOnlyDictionary<string, string> metadata,
+        string inputName,
+        Func<OnnxGraphBuilder, string, IReadOnlyList<OnnxOutput>> appendBody)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(normalization);
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(appendBody);
+        if (channels <= 0) throw new ArgumentOutOfRangeException(nameof(channels), channels, "The channel count must be positive.");
+        if (height <= 0) throw new ArgumentOutOfRangeException(nameof(height), height, "The height must be positive.");
+        if (width <= 0) throw new ArgumentOutOfRangeException(nameof(width), width, "The width must be positive.");
+        normalization.Validate(channels);
+
         var modes = SaveModes(module);
         try
         {
             module.eval();
-            var embeddingDim = ProbeOutputWidth(module, channels, height, width);
-
             var graph = new OnnxGraphBuilder();
             var pixels = graph.AddInput(inputName, OnnxDimension.Symbolic(BatchDimension), (long)channels * height * width);
             var shape = graph.AddInt64Initializer("input_shape", new long[] { -1, channels, height, width }, 4);
             var image = graph.AddNamedNode("reshape_input", "Reshape", new[] { pixels, shape });
             var normalized = AppendNormalization(graph, image, channels, normalization);
-            var features = encoder.ExportOnnx(graph, normalized);
-            graph.AddOutput(outputName, features, OnnxDimension.Symbolic(BatchDimension), embeddingDim);
+            var outputs = appendBody(graph, normalized);
+            if (outputs is null || outputs.Count == 0) throw new InvalidOperationException("The exported graph needs at least one output.");
+            var names = new HashSet<string>(StringComparer.Ordinal) { inputName };
+            foreach (var output in outputs)
+            {
+                if (!names.Add(output.Name))
+                {
+                    throw new ArgumentException($"The graph's input and outputs need distinct names; '{output.Name}' is used twice.", nameof(appendBody));
+                }
+                if (output.Width < 1) throw new ArgumentException($"Output '{output.Name}' has width {output.Width}; it must be at least 1.", nameof(appendBody));
+                graph.AddOutput(output.Name, output.Tensor, OnnxDimension.Symbolic(BatchDimension), output.Width);
+            }
             return graph.ToModelBytes(metadata);
         }
         finally
@@ -123,3 +160,9 @@ public static class OnnxExporter
         }
     }
 }
+
+/// <summary>One output of an exported graph: its public name, the graph tensor that feeds it and its width D (the output is <c>[N, D]</c>).</summary>
+/// <param name="Name">The output's name in the model (ML.NET's ApplyOnnxModel maps it to the column of that name).</param>
+/// <param name="Tensor">The name of the graph tensor holding the values, <c>[N, Width]</c>.</param>
+/// <param name="Width">Values per row.</param>
+public sealed record OnnxOutput(string Name, string Tensor, long Width);

@@ -205,6 +205,62 @@ public static class OnnxLayers
         return GlobalAveragePool(graph, input, name);
     }
 
+    /// <summary>
+    /// Adaptive average pooling of a <c>[N, C, <paramref name="inputHeight"/>, <paramref name="inputWidth"/>]</c> tensor to
+    /// <c>[N, C, <paramref name="outputHeight"/>, <paramref name="outputWidth"/>]</c>, with PyTorch's cells: output row i
+    /// averages input rows floor(i*H/h) to ceil((i+1)*H/h) - 1, and likewise for columns. ONNX has no adaptive pooling
+    /// operator and the graph does not track shapes, so the caller gives the input size and the pooling is written as two
+    /// MatMuls with constant averaging matrices, <c>P_h · X · P_wᵀ</c> (the pooling is separable); an input that already
+    /// has the output size passes through unchanged.
+    /// </summary>
+    public static string AdaptiveAvgPool2d(OnnxGraphBuilder graph, string input, long inputHeight, long inputWidth,
+                                           long outputHeight, long outputWidth, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        if (inputHeight < 1 || inputWidth < 1 || outputHeight < 1 || outputWidth < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(outputHeight), $"Adaptive pooling needs positive sizes; got {inputHeight}x{inputWidth} to {outputHeight}x{outputWidth}.");
+        }
+        name ??= "adaptive_avgpool";
+        var current = input;
+        if (inputWidth != outputWidth)
+        {
+            // [N, C, H, W] x [W, w] -> [N, C, H, w]
+            var columns = graph.AddInitializer($"{name}.column_weights", Transpose(AdaptivePoolingMatrix(inputWidth, outputWidth), outputWidth, inputWidth), inputWidth, outputWidth);
+            current = graph.AddNamedNode($"{name}.columns", "MatMul", new[] { current, columns });
+        }
+        if (inputHeight != outputHeight)
+        {
+            // [h, H] x [N, C, H, w] -> [N, C, h, w] (MatMul broadcasts the constant over N and C)
+            var rows = graph.AddInitializer($"{name}.row_weights", AdaptivePoolingMatrix(inputHeight, outputHeight), outputHeight, inputHeight);
+            current = graph.AddNamedNode($"{name}.rows", "MatMul", new[] { rows, current });
+        }
+        return current;
+    }
+
+    /// <summary>The <c>[output, input]</c> row-major matrix whose row i averages input cells floor(i*in/out) .. ceil((i+1)*in/out) - 1.</summary>
+    internal static float[] AdaptivePoolingMatrix(long input, long output)
+    {
+        var matrix = new float[output * input];
+        for (long i = 0; i < output; i++)
+        {
+            long start = i * input / output;
+            long end = ((i + 1) * input + output - 1) / output;
+            for (long j = start; j < end; j++) matrix[i * input + j] = 1f / (end - start);
+        }
+        return matrix;
+    }
+
+    private static float[] Transpose(float[] matrix, long rows, long columns)
+    {
+        var result = new float[matrix.Length];
+        for (long r = 0; r < rows; r++)
+        {
+            for (long c = 0; c < columns; c++) result[c * rows + r] = matrix[r * columns + c];
+        }
+        return result;
+    }
+
     /// <summary>ONNX GlobalAveragePool: [N,C,H,W] to [N,C,1,1].</summary>
     public static string GlobalAveragePool(OnnxGraphBuilder graph, string input, string? name = null)
     {

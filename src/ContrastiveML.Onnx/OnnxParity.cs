@@ -20,20 +20,21 @@ namespace ContrastiveML.Onnx;
 public static class OnnxParity
 {
     /// <summary>
-    /// Runs <paramref name="onnxModel"/> (one float input <c>[N, K]</c>, first output <c>[N, D]</c>) on
-    /// <paramref name="rawPixels"/> holding <paramref name="batchSize"/> rows; returns the output values (row-major)
-    /// and shape.
+    /// Runs <paramref name="onnxModel"/> (one float input <c>[N, K]</c>, an output <c>[N, D]</c>) on
+    /// <paramref name="rawPixels"/> holding <paramref name="batchSize"/> rows; returns the values (row-major) and shape of
+    /// the output named <paramref name="outputName"/>, or of the first output when it is null.
     /// </summary>
-    public static (float[] Values, long[] Shape) Run(byte[] onnxModel, float[] rawPixels, int batchSize)
+    public static (float[] Values, long[] Shape) Run(byte[] onnxModel, float[] rawPixels, int batchSize, string? outputName = null)
     {
         ArgumentNullException.ThrowIfNull(onnxModel);
         using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
         using var session = new InferenceSession(onnxModel, options);
-        return Run(session, rawPixels, batchSize);
+        return Run(session, rawPixels, batchSize, outputName);
     }
 
-    /// <summary>Runs an open session (one float input <c>[N, K]</c>) on <paramref name="batchSize"/> rows of <paramref name="rawPixels"/>.</summary>
-    public static (float[] Values, long[] Shape) Run(InferenceSession session, float[] rawPixels, int batchSize)
+    /// <summary>Runs an open session (one float input <c>[N, K]</c>) on <paramref name="batchSize"/> rows of <paramref name="rawPixels"/>;
+    /// returns the output named <paramref name="outputName"/> (the first output when null).</summary>
+    public static (float[] Values, long[] Shape) Run(InferenceSession session, float[] rawPixels, int batchSize, string? outputName = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(rawPixels);
@@ -49,7 +50,11 @@ public static class OnnxParity
         {
             throw new ArgumentException($"The model's input '{inputName}' takes rows of {inputInfo.Dimensions[1]} values; the probe rows have {rowSize}.", nameof(rawPixels));
         }
-        var outputName = session.OutputNames[0];
+        if (outputName is not null && !session.OutputNames.Contains(outputName))
+        {
+            throw new ArgumentException($"The model has no output '{outputName}'; its outputs are {string.Join(", ", session.OutputNames.Select(n => $"'{n}'"))}.", nameof(outputName));
+        }
+        outputName ??= session.OutputNames[0];
         using var input = OrtValue.CreateTensorValueFromMemory(rawPixels, new long[] { batchSize, rowSize });
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, new Dictionary<string, OrtValue> { [inputName] = input }, new[] { outputName });
@@ -58,14 +63,15 @@ public static class OnnxParity
     }
 
     /// <summary>
-    /// The largest absolute difference between ONNX Runtime's output for <paramref name="onnxModel"/> and
-    /// <paramref name="reference"/>'s output, both on <paramref name="batchSize"/> rows of <paramref name="rawPixels"/>.
-    /// Shapes must agree; a NaN on either side counts as an infinite difference.
+    /// The largest absolute difference between ONNX Runtime's output for <paramref name="onnxModel"/> (the one named
+    /// <paramref name="outputName"/>, or the first when null) and <paramref name="reference"/>'s output, both on
+    /// <paramref name="batchSize"/> rows of <paramref name="rawPixels"/>. Shapes must agree; a NaN on either side counts
+    /// as an infinite difference.
     /// </summary>
-    public static double MaxAbsDifference(byte[] onnxModel, float[] rawPixels, int batchSize, Func<Tensor, Tensor> reference)
+    public static double MaxAbsDifference(byte[] onnxModel, float[] rawPixels, int batchSize, Func<Tensor, Tensor> reference, string? outputName = null)
     {
         ArgumentNullException.ThrowIfNull(reference);
-        var (onnxValues, onnxShape) = Run(onnxModel, rawPixels, batchSize);
+        var (onnxValues, onnxShape) = Run(onnxModel, rawPixels, batchSize, outputName);
         var (torchValues, torchShape) = RunReference(reference, rawPixels, batchSize);
         if (!onnxShape.SequenceEqual(torchShape))
         {
@@ -85,16 +91,19 @@ public static class OnnxParity
     /// <summary>
     /// Throws an <see cref="InvalidOperationException"/> stating the measured difference and the tolerance when
     /// ONNX Runtime and the TorchSharp reference disagree by more than <paramref name="tolerance"/> (max abs
-    /// difference) on the probe batch; returns the measured difference otherwise.
+    /// difference) on the probe batch; returns the measured difference otherwise. <paramref name="outputName"/> picks
+    /// the model output to compare (the first when null).
     /// </summary>
-    public static double Verify(byte[] onnxModel, float[] rawPixels, int batchSize, Func<Tensor, Tensor> reference, double tolerance = 1e-4)
+    public static double Verify(byte[] onnxModel, float[] rawPixels, int batchSize, Func<Tensor, Tensor> reference, double tolerance = 1e-4,
+                                string? outputName = null)
     {
         if (!(tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "The tolerance must be non-negative.");
-        var difference = MaxAbsDifference(onnxModel, rawPixels, batchSize, reference);
+        var difference = MaxAbsDifference(onnxModel, rawPixels, batchSize, reference, outputName);
         if (!(difference <= tolerance))
         {
+            string which = outputName is null ? "" : $" (output '{outputName}')";
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"The exported ONNX model disagrees with the TorchSharp module: max abs difference {difference:G6} on a probe batch of {batchSize} exceeds the tolerance {tolerance:G6}."));
+                $"The exported ONNX model disagrees with the TorchSharp module{which}: max abs difference {difference:G6} on a probe batch of {batchSize} exceeds the tolerance {tolerance:G6}."));
         }
         return difference;
     }

@@ -17,8 +17,8 @@ internal static class ProbeCommand
 {
     public static Command Create()
     {
-        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), supcon (supervised contrastive, uses the training labels), crossentropy (supervised cross-entropy with a linear head: the reference) or cmc (contrastive multiview coding over low/high frequency bands, no labels).", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr", "supcon", "crossentropy", "cmc");
+        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), supcon (supervised contrastive, uses the training labels), moco (MoCo v2, no labels), densecl (DenseCL: MoCo v2 plus a dense loss, no labels), cmc (contrastive multiview coding over low/high frequency bands, no labels) or crossentropy (supervised cross-entropy with a linear head: the reference).", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr", "supcon", "moco", "densecl", "cmc", "crossentropy");
         var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => EncoderKind.CompactCnn };
         var width = new Option<int>("--width") { Description = "Encoder width; 0 = the encoder's default.", DefaultValueFactory = _ => 0 };
         // Grid3x3 by default here: on 28x28 Fashion-MNIST a linear probe gains about 4 points from the layout that global
@@ -28,7 +28,12 @@ internal static class ProbeCommand
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 256 };
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
-        var temperature = new Option<double?>("--temperature") { Description = "Loss temperature: NT-Xent for simclr, SupCon for supcon, the critic for cmc (default: the estimator's)." };
+        var temperature = new Option<double?>("--temperature") { Description = "Loss temperature, NT-Xent for simclr, SupCon for supcon, InfoNCE for moco and densecl, the critic for cmc (default: the estimator's)." };
+        var keyMomentum = new Option<double>("--key-momentum") { Description = "moco, densecl: momentum of the key encoder (the paper's 0.999 suits hundreds of epochs; this default suits a 15-minute CPU run).", DefaultValueFactory = _ => MoCoProbeDefaults.KeyMomentum };
+        var batchNormGroups = new Option<int?>("--bn-groups") { Description = "moco, densecl: shuffling-BatchNorm groups (default: the estimator's 4, fewer for batches under 8; 1 turns shuffling off)." };
+        var queueSize = new Option<int?>("--queue-size") { Description = $"moco, densecl: negative keys in the queue, in each of DenseCL's two (default {MoCoProbeDefaults.QueueSize:N0} for moco, {DenseClProbeDefaults.QueueSize:N0} for densecl; at least the batch size)." };
+        var denseLossWeight = new Option<double>("--dense-weight") { Description = "densecl: λ, the dense loss's share of the total (the paper's 0.5).", DefaultValueFactory = _ => DenseClOptions.PaperDenseLossWeight };
+        var gridSize = new Option<int?>("--grid-size") { Description = "densecl: side S of the grid of dense features (default: the paper's 7, or the feature map's side when smaller)." };
         var cropScaleMin = new Option<double?>("--crop-scale-min") { Description = "Smallest crop area fraction of the view augmentation (default: the estimator's for the image shape)." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images (quick runs)." };
@@ -44,7 +49,7 @@ internal static class ProbeCommand
 
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
-            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots, memoryBank,
+            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, batchNormGroups, denseLossWeight, gridSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots, memoryBank,
             checkpointDirectory, checkpointEvery,
         };
         command.SetAction(parse =>
@@ -53,7 +58,10 @@ internal static class ProbeCommand
                 parse.GetValue(method)!, parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(epochs), parse.GetValue(minutes),
                 parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(cropScaleMin), parse.GetValue(seed),
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
-                parse.GetValue(device), parse.GetValue(plots), parse.GetValue(checkpointDirectory), parse.GetValue(checkpointEvery), parse.GetValue(memoryBank));
+                parse.GetValue(device), parse.GetValue(plots), parse.GetValue(checkpointDirectory), parse.GetValue(checkpointEvery), parse.GetValue(memoryBank),
+                parse.GetValue(keyMomentum),
+                parse.GetValue(queueSize) ?? (parse.GetValue(method) == "densecl" ? DenseClProbeDefaults.QueueSize : MoCoProbeDefaults.QueueSize),
+                parse.GetValue(batchNormGroups), parse.GetValue(denseLossWeight), parse.GetValue(gridSize));
             TextWriter stderr = parse.InvocationConfiguration.Error;
             using var interrupt = new ConsoleInterrupt(stderr);
             try
@@ -73,7 +81,30 @@ internal static class ProbeCommand
         string Method, EncoderKind Encoder, int Width, EmbeddingPooling Pooling, int Epochs, double? Minutes, int BatchSize, double? LearningRate,
         double? Temperature, double? CropScaleMin, int Seed, int? TrainLimit, int? TestLimit, string DataDirectory, string? JsonPath, string? OnnxPath,
         TrainingDevice Device, string? PlotsDirectory = null, string? CheckpointDirectory = null,
-        int CheckpointEvery = CommonOptions.DefaultCheckpointEvery, int? MemoryBank = null);
+        int CheckpointEvery = CommonOptions.DefaultCheckpointEvery, int? MemoryBank = null,
+        double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize,
+        int? BatchNormGroups = null, double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null);
+
+    /// <summary>
+    /// The probe's MoCo settings for about 1,600 steps of batch 256 (a 15-minute CPU run), where the paper's momentum of 0.999
+    /// (a key encoder averaging over about 1,000 steps, made for 800 ImageNet epochs) would leave the keys close to the
+    /// random initialisation for much of the run. Chosen with short smoke runs; see docs/methods/moco.md.
+    /// </summary>
+    internal static class MoCoProbeDefaults
+    {
+        public const double KeyMomentum = 0.99;
+        public const int QueueSize = 16_384;
+    }
+
+    /// <summary>
+    /// DenseCL's probe queue: smaller than MoCo's because the dense InfoNCE scores every cell of every image against
+    /// every queued key, an (N·S²) x K matrix: 12,544 x 4,096 at batch 256 on the 7x7 grid (about 26 GFLOP a step
+    /// forward and backward, 205 MB of logits), where MoCo's 16,384 would make it 4x that and dominate the step.
+    /// </summary>
+    internal static class DenseClProbeDefaults
+    {
+        public const int QueueSize = 4_096;
+    }
 
     internal static int Run(ProbeSettings settings, TextWriter output, CancellationToken cancellation = default)
     {
@@ -174,6 +205,17 @@ internal static class ProbeCommand
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
             ["lossCurve"] = lossCurve.Points.Select(p => new Dictionary<string, double> { ["seconds"] = p.Seconds, ["step"] = p.Step, ["loss"] = p.Loss }).ToList(),
         };
+        if (settings.Method is "moco" or "densecl")
+        {
+            figures["keyMomentum"] = settings.KeyMomentum;
+            figures["queueSize"] = settings.QueueSize;
+            figures["shuffleBatchNormGroups"] = settings.BatchNormGroups ?? MoCoBatchNormGroups(settings.BatchSize);
+        }
+        if (settings.Method == "densecl")
+        {
+            figures["denseLossWeight"] = settings.DenseLossWeight;
+            figures["gridSize"] = settings.GridSize;
+        }
         if (settings.JsonPath != null)
         {
             File.WriteAllText(settings.JsonPath, JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }));
@@ -189,7 +231,7 @@ internal static class ProbeCommand
         return "contrastiveml " + string.Join(' ', arguments.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
     }
 
-    /// <summary>The estimator of <see cref="ProbeSettings.Method"/>: SimCLR, SupCon on the Label column, or CMC.</summary>
+    /// <summary>The estimator of <see cref="ProbeSettings.Method"/>: SimCLR, MoCo, DenseCL (MoCo's settings plus its own), CMC, or SupCon or cross-entropy on the Label column.</summary>
     private static IEstimator<ContrastiveEncoderTransformer> CreateEstimator(MLContext ml, ProbeSettings settings, long trainRows, Action<ContrastiveEncoderOptions> adjust)
     {
         if (settings.Method == "cmc")
@@ -216,6 +258,20 @@ internal static class ProbeCommand
             adjust(crossEntropy);
             return ml.Transforms.SupervisedPretraining(crossEntropy);
         }
+        if (settings.Method is "moco" or "densecl")
+        {
+            MoCoOptions moCo = settings.Method == "densecl"
+                ? new DenseClOptions { DenseLossWeight = settings.DenseLossWeight, GridSize = settings.GridSize }
+                : new MoCoOptions();
+            moCo.KeyMomentum = settings.KeyMomentum;
+            moCo.QueueSize = settings.QueueSize;
+            Fill(moCo, settings);
+            if (settings.Temperature is double t) moCo.Temperature = t;
+            moCo.ShuffleBatchNormGroups = settings.BatchNormGroups ?? MoCoBatchNormGroups(settings.BatchSize);
+            moCo.Augmentation = Augmentation(settings);
+            adjust(moCo);
+            return moCo is DenseClOptions denseCl ? ml.Transforms.DenseCl(denseCl) : ml.Transforms.MoCo(moCo);
+        }
         if (settings.Method == "supcon")
         {
             var supCon = new SupConOptions { LabelColumnName = "Label" };
@@ -240,6 +296,9 @@ internal static class ProbeCommand
     /// </summary>
     internal static int CmcMemoryBankSize(ProbeSettings settings, long trainRows) =>
         settings.MemoryBank is int size and > 0 ? size : (int)Math.Max(settings.BatchSize, Math.Min(16_384, trainRows / 10));
+
+    /// <summary>MoCo's shuffling-BatchNorm groups for a batch size: the estimator's 4, fewer for batches under 8 (two images per group at least).</summary>
+    internal static int MoCoBatchNormGroups(int batchSize) => Math.Clamp(batchSize / 2, 1, new MoCoOptions().ShuffleBatchNormGroups);
 
     /// <summary>The options every method shares, from the command line.</summary>
     private static void Fill(ContrastiveEncoderOptions options, ProbeSettings settings)

@@ -41,11 +41,6 @@ public class CheckpointTests : IDisposable
 
     private string CheckpointPath => Path.Combine(_directory, TrainingCheckpoint.FileName);
 
-    /// <summary>Thrown from the progress callback to stop a Fit the way a kill does: no cancellation, no final checkpoint.</summary>
-    private sealed class SimulatedKill : Exception
-    {
-    }
-
     /// <summary>A reference Fit without checkpoints, reporting after every step so the loss curve has a point per step.</summary>
     private static ContrastiveEncoderTransformer Uninterrupted(MLContext ml, IDataView data, OptimizerKind optimizer)
     {

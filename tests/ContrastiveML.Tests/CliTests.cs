@@ -1,4 +1,5 @@
 using System.Globalization;
+using ContrastiveML.Samples;
 using ContrastiveML.Samples.Plots;
 using Microsoft.ML.Data;
 
@@ -20,7 +21,8 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
     [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
-    [InlineData("probe", "--method", "--minutes", "--json", "--plots")]
+    [InlineData("probe", "--method", "--minutes", "--json", "--plots", "moco", "--key-momentum", "--queue-size", "--bn-groups")]
+    [InlineData("probe", "densecl", "--dense-weight", "--grid-size", "cmc", "--memory-bank", "crossentropy", "--checkpoint-dir")]
     [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width", "--section")]
     [InlineData("report", "--probes", "--markdown", "--plots")]
     public void EveryVerbHasHelp(string verb, params string[] options)
@@ -116,6 +118,35 @@ public sealed class CliTests : IDisposable
         string graph = System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(onnx));
         Assert.Contains("rgb_to_lab", graph);
         Assert.Contains("view_ab", graph);
+    }
+
+    [Fact]
+    public void PretrainMoCoTrainsWithoutLabels()
+    {
+        string model = _folder.Output("moco.zip");
+        var run = CliRunner.Run(TinyPretrain("--method", "moco", "--on-bad-file", "skip", "--out", model));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("pretrained: 2 steps", run.Output);
+        Assert.True(new FileInfo(model).Length > 0);
+    }
+
+    [Fact]
+    public void PretrainDenseClTrainsWithoutLabels()
+    {
+        string model = _folder.Output("densecl.zip");
+        var run = CliRunner.Run(TinyPretrain("--method", "densecl", "--on-bad-file", "skip", "--out", model));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("pretrained: 2 steps", run.Output);
+        Assert.True(new FileInfo(model).Length > 0);
+    }
+
+    [Fact]
+    public void ProbeGivesMoCoAtLeastTwoImagesPerBatchNormGroup()
+    {
+        Assert.Equal(1, ProbeCommand.MoCoBatchNormGroups(2));
+        Assert.Equal(2, ProbeCommand.MoCoBatchNormGroups(4));
+        Assert.Equal(4, ProbeCommand.MoCoBatchNormGroups(8));
+        Assert.Equal(4, ProbeCommand.MoCoBatchNormGroups(256));
     }
 
     [Fact]

@@ -24,6 +24,49 @@ public class EncoderTests
         Assert.Equal(new long[] { 3, expectedDim }, output.shape);
     }
 
+    [Theory]
+    [InlineData(EncoderKind.CompactCnn, 1, 28, 28, 4, 16, 7, 7)]   // 4w channels at H/4 x W/4
+    [InlineData(EncoderKind.CompactCnn, 3, 20, 24, 8, 32, 5, 6)]
+    [InlineData(EncoderKind.ResNet18, 3, 32, 32, 4, 32, 4, 4)]     // 8w channels at ceil(H/8) x ceil(W/8)
+    [InlineData(EncoderKind.ResNet18, 1, 28, 28, 4, 32, 4, 4)]     // 28 -> 14 -> 7 -> 4
+    public void FeatureMapHasTheDocumentedShapeAndGlobalPoolingOfItIsTheEmbedding(
+        EncoderKind kind, int channels, int height, int width, int baseWidth, int mapChannels, int mapHeight, int mapWidth)
+    {
+        using var encoder = EncoderFactory.Create(kind, new ImageShape(channels, height, width), baseWidth);
+        EncoderTestKit.TrainBriefly(encoder); // BatchNorm running statistics away from their initial values
+        encoder.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var images = randn(3, channels, height, width);
+
+        var map = encoder.ForwardFeatureMap(images);
+        var embedding = encoder.forward(images);
+
+        Assert.Equal((mapChannels, mapHeight, mapWidth), (encoder.FeatureMapChannels, encoder.FeatureMapHeight, encoder.FeatureMapWidth));
+        Assert.Equal(new long[] { 3, mapChannels, mapHeight, mapWidth }, map.shape);
+        // Global pooling is the spatial mean of every channel, computed here independently of the pooling layer.
+        var mean = map.mean(new long[] { 2, 3 });
+        Assert.True(mean.allclose(embedding, rtol: 1e-5, atol: 1e-6), $"max |diff| {(mean - embedding).abs().max().item<float>()}");
+        Assert.True(encoder.PoolFeatureMap(map).eq(embedding).all().item<bool>());
+    }
+
+    [Fact]
+    public void QuadrantPoolingOfTheFeatureMapIsTheEmbedding()
+    {
+        using var encoder = EncoderFactory.Create(EncoderKind.CompactCnn, new ImageShape(1, 16, 16), 4, EmbeddingPooling.Quadrants);
+        encoder.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var images = randn(2, 1, 16, 16);
+
+        var map = encoder.ForwardFeatureMap(images); // [2, 16, 4, 4]: quadrants are 2x2 blocks
+        var embedding = encoder.forward(images).reshape(2, 16, 2, 2);
+        var topLeft = map.narrow(2, 0, 2).narrow(3, 0, 2).mean(new long[] { 2, 3 });
+        var bottomRight = map.narrow(2, 2, 2).narrow(3, 2, 2).mean(new long[] { 2, 3 });
+        Assert.True(topLeft.allclose(embedding[.., .., 0, 0], rtol: 1e-5, atol: 1e-6));
+        Assert.True(bottomRight.allclose(embedding[.., .., 1, 1], rtol: 1e-5, atol: 1e-6));
+    }
+
     [Fact]
     public void FactoryDefaultsGiveTheDocumentedWidths()
     {

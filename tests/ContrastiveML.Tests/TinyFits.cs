@@ -55,3 +55,11 @@ internal sealed class SynchronousProgress : IProgress<ContrastiveML.Training.Tra
     public SynchronousProgress(Action<ContrastiveML.Training.TrainingProgress> report) => _report = report;
     public void Report(ContrastiveML.Training.TrainingProgress value) => _report(value);
 }
+
+/// <summary>
+/// Thrown from a progress callback to stop a Fit the way a kill does: no cancellation, so no final checkpoint (a
+/// canceled Fit checkpoints the step it stopped at). A real SIGKILL of a child process is in ProcessKillTests.
+/// </summary>
+internal sealed class SimulatedKill : Exception
+{
+}

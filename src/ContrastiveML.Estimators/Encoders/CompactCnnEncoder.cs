@@ -32,12 +32,9 @@ public sealed class CompactCnnEncoder : ImageEncoder
     /// <param name="width">The base channel width w.</param>
     /// <param name="pooling">How the last (H/4 x W/4) feature map becomes the embedding.</param>
     public CompactCnnEncoder(ImageShape shape, int width = DefaultWidth, EmbeddingPooling pooling = EmbeddingPooling.Global)
-        : base(nameof(CompactCnnEncoder), shape, 4 * CheckWidth(width) * EmbeddingPoolingLayers.Cells(pooling), width)
+        : base(nameof(CompactCnnEncoder), shape, 4 * CheckWidth(width) * EmbeddingPoolingLayers.Cells(pooling), width,
+               4 * width, CheckSize(shape).Height / 4, CheckSize(shape).Width / 4)
     {
-        if (shape.Height < 4 || shape.Width < 4)
-        {
-            throw new ArgumentException($"{nameof(CompactCnnEncoder)} needs images of at least 4x4 pixels (two 2x2 poolings); {shape} is too small.", nameof(shape));
-        }
 
         layers = Sequential(
             ("conv1", Conv2d(shape.Channels, width, kernel_size: 3, padding: 1, bias: false)),
@@ -67,15 +64,35 @@ public sealed class CompactCnnEncoder : ImageEncoder
     /// <inheritdoc />
     public override EncoderKind Kind => EncoderKind.CompactCnn;
 
+    // The last two children of layers, avgpool and flatten, make the embedding from the feature map.
+    private int TrunkLength => layers.Count - 2;
+
     /// <inheritdoc />
-    public override Tensor forward(Tensor input)
+    public override Tensor ForwardFeatureMap(Tensor input)
     {
         CheckInput(input);
-        return layers.forward(input);
+        return RunChildren(layers, input, 0, TrunkLength);
     }
 
     /// <inheritdoc />
-    public override string ExportOnnx(OnnxGraphBuilder graph, string input) => OnnxLayers.Sequential(graph, layers, input, "compact_cnn");
+    public override Tensor PoolFeatureMap(Tensor featureMap) => RunChildren(layers, featureMap, TrunkLength, layers.Count);
+
+    /// <inheritdoc />
+    public override string ExportOnnxFeatureMap(OnnxGraphBuilder graph, string input) => ExportChildren(graph, layers, input, 0, TrunkLength, "compact_cnn");
+
+    /// <inheritdoc />
+    public override string ExportOnnxPooling(OnnxGraphBuilder graph, string featureMap) => ExportChildren(graph, layers, featureMap, TrunkLength, layers.Count, "compact_cnn");
+
+    // The last feature map is (H/4) x (W/4) after two 2x2 max-poolings; checked before the base constructor sees a side of 0.
+    private static ImageShape CheckSize(ImageShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Height < 4 || shape.Width < 4)
+        {
+            throw new ArgumentException($"{nameof(CompactCnnEncoder)} needs images of at least 4x4 pixels (two 2x2 poolings); {shape} is too small.", nameof(shape));
+        }
+        return shape;
+    }
 
     private static int CheckWidth(int width) =>
         width > 0 ? width : throw new ArgumentOutOfRangeException(nameof(width), width, "The width must be positive.");

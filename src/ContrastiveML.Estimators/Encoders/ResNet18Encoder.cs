@@ -23,7 +23,8 @@ public sealed class ResNet18Encoder : ImageEncoder
     /// <param name="width">The base channel width w.</param>
     /// <param name="pooling">How the last feature map (1/8 of the input size, rounded up) becomes the embedding.</param>
     public ResNet18Encoder(ImageShape shape, int width = DefaultWidth, EmbeddingPooling pooling = EmbeddingPooling.Global)
-        : base(nameof(ResNet18Encoder), shape, 8 * CheckWidth(width) * EmbeddingPoolingLayers.Cells(pooling), width)
+        : base(nameof(ResNet18Encoder), shape, 8 * CheckWidth(width) * EmbeddingPoolingLayers.Cells(pooling), width,
+               8 * width, MapSide(shape.Height), MapSide(shape.Width))
     {
         var modules = new List<(string, Module<Tensor, Tensor>)>
         {
@@ -43,14 +44,7 @@ public sealed class ResNet18Encoder : ImageEncoder
                 ("1", new BasicBlock($"{stageName}.1", stageWidths[stage], stageWidths[stage], 1)))));
             inChannels = stageWidths[stage];
         }
-        // Three stride-2 stages, each (s + 1) / 2 with padding 1 and kernel 3.
-        long mapHeight = shape.Height, mapWidth = shape.Width;
-        for (int i = 0; i < 3; i++)
-        {
-            mapHeight = (mapHeight + 1) / 2;
-            mapWidth = (mapWidth + 1) / 2;
-        }
-        modules.Add(("avgpool", EmbeddingPoolingLayers.Create(pooling, mapHeight, mapWidth, nameof(ResNet18Encoder))));
+        modules.Add(("avgpool", EmbeddingPoolingLayers.Create(pooling, FeatureMapHeight, FeatureMapWidth, nameof(ResNet18Encoder))));
         modules.Add(("flatten", Flatten()));
         layers = Sequential(modules);
 
@@ -64,15 +58,31 @@ public sealed class ResNet18Encoder : ImageEncoder
     /// <inheritdoc />
     public override EncoderKind Kind => EncoderKind.ResNet18;
 
+    // The last two children of layers, avgpool and flatten, make the embedding from the feature map.
+    private int TrunkLength => layers.Count - 2;
+
     /// <inheritdoc />
-    public override Tensor forward(Tensor input)
+    public override Tensor ForwardFeatureMap(Tensor input)
     {
         CheckInput(input);
-        return layers.forward(input);
+        return RunChildren(layers, input, 0, TrunkLength);
     }
 
     /// <inheritdoc />
-    public override string ExportOnnx(OnnxGraphBuilder graph, string input) => OnnxLayers.Sequential(graph, layers, input, "resnet18");
+    public override Tensor PoolFeatureMap(Tensor featureMap) => RunChildren(layers, featureMap, TrunkLength, layers.Count);
+
+    /// <inheritdoc />
+    public override string ExportOnnxFeatureMap(OnnxGraphBuilder graph, string input) => ExportChildren(graph, layers, input, 0, TrunkLength, "resnet18");
+
+    /// <inheritdoc />
+    public override string ExportOnnxPooling(OnnxGraphBuilder graph, string featureMap) => ExportChildren(graph, layers, featureMap, TrunkLength, layers.Count, "resnet18");
+
+    // The last feature map's side: three stride-2 stages, each (s + 1) / 2 with padding 1 and kernel 3.
+    private static int MapSide(int side)
+    {
+        for (int i = 0; i < 3; i++) side = (side + 1) / 2;
+        return side;
+    }
 
     private static int CheckWidth(int width) =>
         width > 0 ? width : throw new ArgumentOutOfRangeException(nameof(width), width, "The width must be positive.");

@@ -231,7 +231,7 @@ internal sealed class ContrastiveTrainer
             new(nameof(ContrastiveEncoderOptions.WarmupFraction), _options.WarmupFraction.ToString("R", c)),
             new(nameof(ContrastiveEncoderOptions.PixelScale), _options.PixelScale.ToString("R", c)),
             new("TrainingRows", rows.ToString(c)),
-        };
+        }.Concat(method.CheckpointFingerprint()).ToList();
     }
 
     private static void CheckFingerprint(string path, IReadOnlyList<KeyValuePair<string, string>> saved, IReadOnlyList<KeyValuePair<string, string>> current)

@@ -43,6 +43,12 @@ internal interface IContrastiveMethod : IDisposable
     void AfterStep();
 
     /// <summary>
+    /// The method's own options that a checkpoint must share with the Fit resuming from it, as (name, value) pairs, beyond
+    /// the options every method shares (e.g. MoCo's queue size and key momentum); none by default.
+    /// </summary>
+    IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint() => Array.Empty<KeyValuePair<string, string>>();
+
+    /// <summary>
     /// Writes the state of every module (encoder and heads): parameters and buffers, e.g. BatchNorm running statistics,
     /// for a training checkpoint.
     /// </summary>

@@ -11,6 +11,13 @@ namespace ContrastiveML.Methods.Cmc;
 /// evaluation. Input: <c>[N, C, H, W]</c> images in [0, 1] (the split normalises each view itself); output
 /// <c>[N, Σ_v D_v]</c>. The ONNX export writes the split's operators, each backbone and a Concat.
 /// </summary>
+/// <remarks>
+/// Its last feature map is the views' maps concatenated along the channels (every view's backbone has the same kind and
+/// image size, so the maps share H and W). Pooling is channel-agnostic and flattens channel-major, so pooling that
+/// concatenated map gives exactly the concatenation of each view's pooled features: forward is still
+/// <see cref="ImageEncoder.PoolFeatureMap"/> of <see cref="ImageEncoder.ForwardFeatureMap"/>, and the dense parts of
+/// <see cref="ImageEncoder"/> hold for the composite too.
+/// </remarks>
 internal sealed class CmcEncoder : ImageEncoder
 {
     // Field names become the registered component names: the checkpoint's keys are "views.{v}.…".
@@ -18,7 +25,8 @@ internal sealed class CmcEncoder : ImageEncoder
     private readonly CmcViewSplitter _splitter;
 
     private CmcEncoder(ImageShape shape, CmcViewSplitter splitter, ImageEncoder[] encoders)
-        : base(nameof(CmcEncoder), shape, encoders.Sum(e => e.EmbeddingDim), encoders[0].BaseWidth)
+        : base(nameof(CmcEncoder), shape, encoders.Sum(e => e.EmbeddingDim), encoders[0].BaseWidth,
+               encoders.Sum(e => e.FeatureMapChannels), encoders[0].FeatureMapHeight, encoders[0].FeatureMapWidth)
     {
         _splitter = splitter;
         views = new ModuleList<ImageEncoder>(encoders);
@@ -58,13 +66,24 @@ internal sealed class CmcEncoder : ImageEncoder
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input) => cat(ForwardViews(input), 1);
+    public override Tensor ForwardFeatureMap(Tensor input)
+    {
+        CheckInput(input);
+        Tensor[] split = _splitter.Split(input);
+        return cat(split.Select((view, v) => views[v].ForwardFeatureMap(view)).ToArray(), 1);
+    }
 
     /// <inheritdoc />
-    public override string ExportOnnx(OnnxGraphBuilder graph, string input)
+    public override Tensor PoolFeatureMap(Tensor featureMap) => views[0].PoolFeatureMap(featureMap);
+
+    /// <inheritdoc />
+    public override string ExportOnnxFeatureMap(OnnxGraphBuilder graph, string input)
     {
         string[] split = _splitter.ExportOnnx(graph, input);
-        string[] features = split.Select((view, v) => views[v].ExportOnnx(graph, view)).ToArray();
-        return OnnxTensorOps.Concat(graph, features, 1, "concat_views");
+        string[] maps = split.Select((view, v) => views[v].ExportOnnxFeatureMap(graph, view)).ToArray();
+        return OnnxTensorOps.Concat(graph, maps, 1, "concat_views");
     }
+
+    /// <inheritdoc />
+    public override string ExportOnnxPooling(OnnxGraphBuilder graph, string featureMap) => views[0].ExportOnnxPooling(graph, featureMap);
 }

@@ -36,7 +36,7 @@ public sealed class SupervisedPretrainingEstimator : ContrastiveEncoderEstimator
     private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) =>
         throw new InvalidOperationException("The cross-entropy method needs the label column's class count; Fit creates it through the overload that passes the labels.");
 
-    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, LabelColumn? labels)
+    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, PixelStatistics statistics, int batchSize, LabelColumn? labels)
     {
         LabelColumn column = labels ?? throw new InvalidOperationException("The cross-entropy method needs a label column.");
         return new SupervisedPretrainingMethod(encoder, Options.AugmentationFor(Options.ImageShape!), Options.ImageShape!, column.ClassCount);

@@ -16,11 +16,6 @@ public sealed class SupervisedPretrainingCheckpointTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    /// <summary>Thrown from the progress callback to stop a Fit the way a kill does (no cancellation, no final checkpoint).</summary>
-    private sealed class SimulatedKill : Exception
-    {
-    }
-
     private sealed class LabelledRow
     {
         [VectorType(64)] public float[] Pixels { get; set; } = new float[64];

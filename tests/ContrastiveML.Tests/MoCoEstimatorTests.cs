@@ -52,7 +52,7 @@ public class MoCoEstimatorTests
     }
 
     [Fact]
-    public void SimpleOverloadCarriesThePapersDefaults()
+    public void OptionsCarryThePapersDefaults()
     {
         var defaults = new MoCoOptions();
         Assert.Equal(0.2, defaults.Temperature);

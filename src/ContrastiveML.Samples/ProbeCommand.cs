@@ -43,6 +43,7 @@ internal static class ProbeCommand
         var onnx = new Option<string?>("--onnx") { Description = "Also save the pretrained encoder as ONNX here." };
         var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
         var memoryBank = new Option<int?>("--memory-bank") { Description = "cmc: negatives from a memory bank of this many recent images per view (default: the paper's 16384, at most a tenth of the training images); 0 takes the negatives from the batch instead." };
+        var baselinesFrom = new Option<string?>("--baselines-from") { HelpName = "probe.json", Description = "Take the raw-pixel and random-init accuracies from an earlier probe --json file of the same data, encoder, width, pooling and seed instead of measuring them again (saves about 4 minutes; not for cmc, whose random-init encoder differs)." };
         var plots = CommonOptions.Plots();
         var checkpointDirectory = CommonOptions.CheckpointDirectory();
         var checkpointEvery = CommonOptions.CheckpointEvery();
@@ -50,7 +51,7 @@ internal static class ProbeCommand
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
             method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, batchNormGroups, denseLossWeight, gridSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots, memoryBank,
-            checkpointDirectory, checkpointEvery,
+            checkpointDirectory, checkpointEvery, baselinesFrom,
         };
         command.SetAction(parse =>
         {
@@ -61,7 +62,7 @@ internal static class ProbeCommand
                 parse.GetValue(device), parse.GetValue(plots), parse.GetValue(checkpointDirectory), parse.GetValue(checkpointEvery), parse.GetValue(memoryBank),
                 parse.GetValue(keyMomentum),
                 parse.GetValue(queueSize) ?? (parse.GetValue(method) == "densecl" ? DenseClProbeDefaults.QueueSize : MoCoProbeDefaults.QueueSize),
-                parse.GetValue(batchNormGroups), parse.GetValue(denseLossWeight), parse.GetValue(gridSize));
+                parse.GetValue(batchNormGroups), parse.GetValue(denseLossWeight), parse.GetValue(gridSize), parse.GetValue(baselinesFrom));
             TextWriter stderr = parse.InvocationConfiguration.Error;
             using var interrupt = new ConsoleInterrupt(stderr);
             try
@@ -83,7 +84,7 @@ internal static class ProbeCommand
         TrainingDevice Device, string? PlotsDirectory = null, string? CheckpointDirectory = null,
         int CheckpointEvery = CommonOptions.DefaultCheckpointEvery, int? MemoryBank = null,
         double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize,
-        int? BatchNormGroups = null, double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null);
+        int? BatchNormGroups = null, double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null, string? BaselinesFrom = null);
 
     /// <summary>
     /// The probe's MoCo settings for about 1,600 steps of batch 256 (a 15-minute CPU run), where the paper's momentum of 0.999
@@ -121,19 +122,28 @@ internal static class ProbeCommand
         }
 
         var clock = Stopwatch.StartNew();
-        double rawAccuracy = LinearProbe.Accuracy(ml, train, test, "Pixels");
-        output.WriteLine($"linear probe on raw pixels: test accuracy {rawAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
-        cancellation.ThrowIfCancellationRequested(); // the ML.NET probe does not see the token; stop before the next stage
-
-        clock.Restart();
-        double randomAccuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", CreateEstimator(ml, settings, trainRows, o =>
+        double rawAccuracy, randomAccuracy;
+        if (settings.BaselinesFrom is string baselinesPath)
         {
-            o.MaxSteps = 0;
-            o.Progress = null;
-            o.CheckpointDirectory = null; // nothing to resume: the random-init encoder trains no step
-            o.CancellationToken = cancellation;
-        }), out _);
-        output.WriteLine($"linear probe on a random-init {settings.Encoder}: test accuracy {randomAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
+            (rawAccuracy, randomAccuracy) = ProbeBaselines.Read(baselinesPath, settings, trainRows, testRows);
+            output.WriteLine($"linear probe on raw pixels: test accuracy {rawAccuracy:P2}, on a random-init {settings.Encoder}: {randomAccuracy:P2} (from {baselinesPath})");
+        }
+        else
+        {
+            rawAccuracy = LinearProbe.Accuracy(ml, train, test, "Pixels");
+            output.WriteLine($"linear probe on raw pixels: test accuracy {rawAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
+            cancellation.ThrowIfCancellationRequested(); // the ML.NET probe does not see the token; stop before the next stage
+
+            clock.Restart();
+            randomAccuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", CreateEstimator(ml, settings, trainRows, o =>
+            {
+                o.MaxSteps = 0;
+                o.Progress = null;
+                o.CheckpointDirectory = null; // nothing to resume: the random-init encoder trains no step
+                o.CancellationToken = cancellation;
+            }), out _);
+            output.WriteLine($"linear probe on a random-init {settings.Encoder}: test accuracy {randomAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
+        }
 
         clock.Restart();
         var progress = ProgressDisplay.ForConsole(output);
@@ -194,6 +204,8 @@ internal static class ProbeCommand
             ["linearProbeAccuracy"] = Math.Round(accuracy, 4),
             ["rawPixelAccuracy"] = Math.Round(rawAccuracy, 4),
             ["randomEncoderAccuracy"] = Math.Round(randomAccuracy, 4),
+            ["baselinesFrom"] = settings.BaselinesFrom,
+            ["width"] = settings.Width,
             ["embeddingDim"] = report.EmbeddingDim,
             ["device"] = report.Device,
             ["onnxParityMaxAbsDifference"] = report.OnnxParityMaxAbsDifference,

@@ -17,8 +17,13 @@ internal static class ProbeCommand
 {
     public static Command Create()
     {
-        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels) or supcon (supervised contrastive, uses the training labels).", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr", "supcon");
+        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), supcon (supervised contrastive, uses the training labels) or metric (triplet or contrastive margin loss, uses the training labels unless --no-labels).", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr", "supcon", "metric");
+        var metricLoss = new Option<string>("--metric-loss") { Description = "metric only: triplet (FaceNet margin loss) or contrastive (Hadsell et al. pair loss).", DefaultValueFactory = _ => "triplet" };
+        metricLoss.AcceptOnlyFromAmong("triplet", "contrastive");
+        var miner = new Option<string?>("--miner") { Description = "metric only: which triplets (all, hard, semi-hard) or pairs (all, hard = batch hard) enter the loss (default: semi-hard for triplet, all for contrastive)." };
+        miner.AcceptOnlyFromAmong("all", "hard", "semi-hard", "easy");
+        var noLabels = new Option<bool>("--no-labels") { Description = "metric only: learn without labels, the two views of each image being the positive pair." };
         var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => EncoderKind.CompactCnn };
         var width = new Option<int>("--width") { Description = "Encoder width; 0 = the encoder's default.", DefaultValueFactory = _ => 0 };
         // Grid3x3 by default here: on 28x28 Fashion-MNIST a linear probe gains about 4 points from the layout that global
@@ -41,7 +46,8 @@ internal static class ProbeCommand
 
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
-            method, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots,
+            method, metricLoss, miner, noLabels, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, cropScaleMin, seed, trainLimit, testLimit,
+            data, json, onnx, device, plots,
         };
         command.SetAction(parse =>
         {
@@ -49,8 +55,8 @@ internal static class ProbeCommand
                 parse.GetValue(method)!, parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(epochs), parse.GetValue(minutes),
                 parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(temperature), parse.GetValue(cropScaleMin), parse.GetValue(seed),
                 parse.GetValue(trainLimit), parse.GetValue(testLimit), parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(onnx),
-                parse.GetValue(device), parse.GetValue(plots));
-            return Run(settings, parse.InvocationConfiguration.Output);
+                parse.GetValue(device), parse.GetValue(plots), new MetricSettings(parse.GetValue(metricLoss)!, parse.GetValue(miner), parse.GetValue(noLabels)));
+            return CommandErrors.Run(() => Run(settings, parse.InvocationConfiguration.Output), parse.InvocationConfiguration.Error);
         });
         return command;
     }
@@ -58,7 +64,10 @@ internal static class ProbeCommand
     internal sealed record ProbeSettings(
         string Method, EncoderKind Encoder, int Width, EmbeddingPooling Pooling, int Epochs, double? Minutes, int BatchSize, double? LearningRate,
         double? Temperature, double? CropScaleMin, int Seed, int? TrainLimit, int? TestLimit, string DataDirectory, string? JsonPath, string? OnnxPath,
-        TrainingDevice Device, string? PlotsDirectory = null);
+        TrainingDevice Device, string? PlotsDirectory = null, MetricSettings? Metric = null);
+
+    /// <summary>The metric-learning choices of the command line: loss, miner (null: the loss's default) and whether to ignore the labels.</summary>
+    internal sealed record MetricSettings(string Loss, string? Miner, bool NoLabels);
 
     internal static int Run(ProbeSettings settings, TextWriter output)
     {
@@ -67,8 +76,8 @@ internal static class ProbeCommand
         IDataView test = FashionMnist.Load(ml, train: false, settings.DataDirectory, settings.TestLimit);
         long trainRows = ml.Data.CreateEnumerable<FashionMnistImage>(train, reuseRowObject: true).LongCount();
         long testRows = ml.Data.CreateEnumerable<FashionMnistImage>(test, reuseRowObject: true).LongCount();
-        bool supervised = settings.Method == "supcon";
-        output.WriteLine($"Fashion-MNIST: {trainRows} training images (labels {(supervised ? "used by SupCon" : "unused")} for pretraining), {testRows} test images.");
+        bool supervised = settings.Method == "supcon" || settings.Method == "metric" && settings.Metric?.NoLabels != true;
+        output.WriteLine($"Fashion-MNIST: {trainRows} training images (labels {(supervised ? $"used by {settings.Method}" : "unused")} for pretraining), {testRows} test images.");
 
         var clock = Stopwatch.StartNew();
         double rawAccuracy = LinearProbe.Accuracy(ml, train, test, "Pixels");
@@ -120,6 +129,9 @@ internal static class ProbeCommand
         var figures = new Dictionary<string, object?>
         {
             ["method"] = settings.Method,
+            ["metricLoss"] = settings.Method == "metric" ? settings.Metric?.Loss ?? "triplet" : null,
+            ["miner"] = settings.Method == "metric" ? settings.Metric?.Miner : null,
+            ["labelsUsed"] = supervised,
             ["encoder"] = settings.Encoder.ToString(),
             ["pooling"] = settings.Pooling.ToString(),
             ["epochs"] = report.EpochsCompleted,
@@ -151,9 +163,17 @@ internal static class ProbeCommand
         return 0;
     }
 
-    /// <summary>The estimator of <see cref="ProbeSettings.Method"/>: SimCLR, or SupCon on the Label column.</summary>
+    /// <summary>The estimator of <see cref="ProbeSettings.Method"/>: SimCLR, SupCon on the Label column, or metric learning.</summary>
     private static IEstimator<ContrastiveEncoderTransformer> CreateEstimator(MLContext ml, ProbeSettings settings, Action<ContrastiveEncoderOptions> adjust)
     {
+        if (settings.Method == "metric")
+        {
+            MetricLearningOptions metric = MetricOptions(settings.Metric ?? new MetricSettings("triplet", null, false));
+            Fill(metric, settings);
+            metric.Augmentation = Augmentation(settings);
+            adjust(metric);
+            return ml.Transforms.MetricLearning(metric);
+        }
         if (settings.Method == "supcon")
         {
             var supCon = new SupConOptions { LabelColumnName = "Label" };
@@ -169,6 +189,35 @@ internal static class ProbeCommand
         simClr.Augmentation = Augmentation(settings);
         adjust(simClr);
         return ml.Transforms.SimClr(simClr);
+    }
+
+    /// <summary>The metric-learning options of --metric-loss, --miner and --no-labels; a miner the loss has no use for is an error naming it.</summary>
+    internal static MetricLearningOptions MetricOptions(MetricSettings metric)
+    {
+        var options = new MetricLearningOptions { LabelColumnName = metric.NoLabels ? null : "Label" };
+        if (metric.Loss == "contrastive")
+        {
+            options.Loss = MetricLossKind.Contrastive;
+            options.PairMiner = metric.Miner switch
+            {
+                null or "all" => Losses.PairMining.All,
+                "hard" => Losses.PairMining.Hard,
+                _ => throw new ArgumentException($"--miner {metric.Miner} applies to --metric-loss triplet; the contrastive loss takes all or hard (batch hard)."),
+            };
+        }
+        else
+        {
+            options.Loss = MetricLossKind.Triplet;
+            options.TripletMiner = metric.Miner switch
+            {
+                null => options.TripletMiner,
+                "all" => Losses.TripletMining.All,
+                "hard" => Losses.TripletMining.Hard,
+                "semi-hard" => Losses.TripletMining.SemiHard,
+                _ => throw new ArgumentException($"--miner {metric.Miner}: easy triplets (d(a, n) > d(a, p) + margin) have zero loss by definition, so training on them changes nothing; use all, hard or semi-hard."),
+            };
+        }
+        return options;
     }
 
     /// <summary>The options every method shares, from the command line.</summary>

@@ -132,6 +132,25 @@ internal sealed class LabelColumn
         };
     }
 
+    /// <summary>
+    /// Rows per class index, in one streaming pass over the label column alone (memory is O(classes)); fails on a missing
+    /// label naming the row, as the training reader would. <paramref name="checkCanceled"/> is called every 65,536 rows.
+    /// </summary>
+    public Dictionary<long, long> CountClasses(IDataView data, Action checkCanceled)
+    {
+        var counts = new Dictionary<long, long>();
+        using DataViewRowCursor cursor = data.GetRowCursor(new[] { data.Schema[ColumnName] });
+        Func<long, long> getter = CreateGetter(cursor);
+        long row = 0;
+        while (cursor.MoveNext())
+        {
+            if ((row & 0xFFFF) == 0) checkCanceled();
+            long label = getter(row++);
+            counts[label] = counts.TryGetValue(label, out long c) ? c + 1 : 1;
+        }
+        return counts;
+    }
+
     private Func<long, long> NumberGetter<T>(DataViewRowCursor cursor, DataViewSchema.Column column, Func<T, double> toDouble)
     {
         ValueGetter<T> getter = cursor.GetGetter<T>(column);

@@ -41,19 +41,7 @@ public sealed class SupConEstimator : ContrastiveEncoderEstimator<SupConOptions>
     private protected override void ValidateData(IDataView pixels, PixelStatistics statistics, LabelColumn? labels, Action checkCanceled)
     {
         if (labels == null) return;
-        // One streaming pass over the labels alone: memory is O(classes).
-        var counts = new Dictionary<long, long>();
-        using (DataViewRowCursor cursor = pixels.GetRowCursor(new[] { pixels.Schema[labels.ColumnName] }))
-        {
-            Func<long, long> getter = labels.CreateGetter(cursor);
-            long row = 0;
-            while (cursor.MoveNext())
-            {
-                if ((row & 0xFFFF) == 0) checkCanceled();
-                long label = getter(row++);
-                counts[label] = counts.TryGetValue(label, out long c) ? c + 1 : 1;
-            }
-        }
+        Dictionary<long, long> counts = labels.CountClasses(pixels, checkCanceled);
         if (counts.Count < 2)
         {
             throw new InvalidOperationException(

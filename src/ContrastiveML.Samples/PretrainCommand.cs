@@ -26,8 +26,8 @@ internal static class PretrainCommand
     {
         var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
         var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
-        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels) or supcon (supervised contrastive; needs labels: first-level subfolders of --images, or the IDX labels).", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr", "supcon");
+        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), supcon (supervised contrastive; needs labels: first-level subfolders of --images, or the IDX labels) or metric (triplet margin loss with semi-hard mining on the two views of each image; no labels).", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr", "supcon", "metric");
         var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first).", DefaultValueFactory = _ => 10 };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };
@@ -209,14 +209,21 @@ internal static class PretrainCommand
     private static IEstimator<ITransformer> CreateEstimator(MLContext ml, ContrastiveEncoderOptions options) => options switch
     {
         SupConOptions supCon => ml.Transforms.SupCon(supCon),
+        MetricLearningOptions metric => ml.Transforms.MetricLearning(metric),
         SimClrOptions simClr => ml.Transforms.SimClr(simClr),
         _ => throw new InvalidOperationException($"No estimator for {options.GetType().Name}."),
     };
 
-    /// <summary>The options of the chosen method; SupCon reads the Label column (subfolder names or IDX labels).</summary>
+    /// <summary>The options of the chosen method; SupCon reads the Label column (subfolder names or IDX labels), metric learning here does not.</summary>
     private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
     {
-        ContrastiveEncoderOptions options = settings.Method == "supcon" ? new SupConOptions { LabelColumnName = "Label" } : new SimClrOptions();
+        ContrastiveEncoderOptions options = settings.Method switch
+        {
+            "supcon" => new SupConOptions { LabelColumnName = "Label" },
+            // Without labels, as SimCLR: the library's defaults (triplet loss, semi-hard mining) on the two views of each image.
+            "metric" => new MetricLearningOptions { LabelColumnName = null },
+            _ => new SimClrOptions(),
+        };
         options.OutputColumnName = EmbeddingColumn;
         options.Encoder = settings.Encoder;
         options.EncoderWidth = settings.Width;

@@ -132,12 +132,12 @@ public class MetricLossTests
     [Fact]
     public void TripletEnumerationIsChunkedAndStillExact()
     {
-        // 170² · 145 ≤ 2²² < 170³: two chunks of anchors (145 + 25).
+        // 170 rows of 5 classes: 170 · 33 = 5,610 anchor-positive pairs, in chunks of 100 pairs (the last one of 10).
         var x = RandomRows(170, 2, 8);
         long[] y = Enumerable.Range(0, 170).Select(i => (long)(i % 5)).ToArray();
         var (loss, selected, active) = TripletReference(x, y, 0.1, TripletMining.SemiHard, DistanceKind.Euclidean);
         using var scope = NewDisposeScope();
-        var result = TripletMarginLoss.Compute(Rows(x), tensor(y), 0.1, TripletMining.SemiHard);
+        var result = TripletMarginLoss.Compute(Rows(x), tensor(y), 0.1, TripletMining.SemiHard, DistanceKind.Euclidean, chunkElements: 170 * 100);
         Assert.Equal(selected, result.Selected);
         Assert.Equal(active, result.Active);
         Assert.Equal(loss, result.Loss.item<float>(), 1e-4);
@@ -182,13 +182,13 @@ public class MetricLossTests
     [InlineData(TripletMining.SemiHard)]
     public void TripletGradientMatchesTheHandDerivedOne(TripletMining mining)
     {
-        // 170 rows: two chunks of anchors, so the gradient gathered from both chunks' counts is checked too.
+        // 170 rows of 4 classes: 170 · 42 = 7,140 anchor-positive pairs in chunks of 1,000, so the counts gathered across chunks are checked too.
         var x = RandomRows(170, 3, 5);
         long[] y = Enumerable.Range(0, 170).Select(i => (long)(i % 4)).ToArray();
         double[][] expected = TripletGradientReference(x, y, 0.2, mining);
         using var scope = NewDisposeScope();
         var input = Rows(x).requires_grad_();
-        var result = TripletMarginLoss.Compute(input, tensor(y), 0.2, mining);
+        var result = TripletMarginLoss.Compute(input, tensor(y), 0.2, mining, DistanceKind.Euclidean, chunkElements: 170 * 1000);
         Assert.True(result.Active > 0);
         result.Loss.backward();
         float[] actual = input.grad!.data<float>().ToArray();

@@ -217,12 +217,22 @@ public class MetricLearningEstimatorTests
             Assert.InRange(p.Extra[MetricLearningMethod.NegativeDistanceFigure], 0.0, 2.0);
             Assert.Contains("activeFraction=", p.ToString());
         }
-        // 8 images, two views each: without labels each of the 16 views has 1 positive and 14 negatives. Every triplet
-        // (All mining) and every pair is mined: 16·1·14 = 224 triplets, or 16·15 = 240 ordered pairs.
-        if (label == null) Assert.All(progress, p => Assert.Equal(224, p.Extra[MetricLearningMethod.MinedPerStepFigure]));
-        if (loss == MetricLossKind.Contrastive) Assert.All(progress, p => Assert.Equal(240, p.Extra[MetricLearningMethod.MinedPerStepFigure]));
+        // All triplets and all pairs are mined, whatever the labels of the batch.
+        Assert.All(progress, p => Assert.Equal(1.0, p.Extra[MetricLearningMethod.MinedFractionFigure]));
         // At the random start some triplets or pairs violate the margin.
         Assert.True(progress[0].Extra[MetricLearningMethod.ActiveFractionFigure] > 0);
+    }
+
+    [Fact]
+    public void SemiHardMiningMinesAFractionOfTheTripletsAllActive()
+    {
+        var ml = new MLContext(1);
+        MetricLearningOptions options = Options(maxSteps: 3);
+        options.Margin = 0.5;
+        var (progress, _) = Record(ml, options);
+        ml.Transforms.MetricLearning(options).Fit(Labelled(ml));
+        Assert.All(progress, p => Assert.InRange(p.Extra[MetricLearningMethod.MinedFractionFigure], 1e-9, 1 - 1e-9));
+        Assert.All(progress, p => Assert.Equal(1.0, p.Extra[MetricLearningMethod.ActiveFractionFigure]));
     }
 
     [Fact]
@@ -235,6 +245,7 @@ public class MetricLearningEstimatorTests
         ml.Transforms.MetricLearning(options).Fit(Labelled(ml));
 
         Assert.All(progress, p => Assert.Equal(0.0, p.Extra[MetricLearningMethod.ActiveFractionFigure]));
+        Assert.All(progress, p => Assert.Equal(0.0, p.Extra[MetricLearningMethod.MinedFractionFigure]));
         Assert.All(progress, p => Assert.Equal(0.0, p.Loss));
         string warning = Assert.Single(warnings, w => w.Contains("no triplet was active"));
         Assert.Contains("Raise Margin", warning);

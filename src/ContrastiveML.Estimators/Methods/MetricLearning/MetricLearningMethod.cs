@@ -18,11 +18,17 @@ namespace ContrastiveML.Methods.MetricLearning;
 /// </remarks>
 internal sealed class MetricLearningMethod : TwoViewProjectionMethod
 {
-    /// <summary>Active (non-zero loss) triplets or pairs over those mined, since the last report.</summary>
+    /// <summary>
+    /// Active (non-zero loss) triplets or pairs over those mined, since the last report; 0 when none was mined. Always 1
+    /// with Hard and SemiHard triplet mining (every such triplet violates the margin), so read it with <see cref="MinedFractionFigure"/>.
+    /// </summary>
     public const string ActiveFractionFigure = "activeFraction";
 
-    /// <summary>Mean number of mined triplets or pairs per step since the last report.</summary>
-    public const string MinedPerStepFigure = "minedPerStep";
+    /// <summary>
+    /// Mined triplets or pairs over all valid ones of the batches since the last report (triplets: a ≠ p with a's label,
+    /// n with another; pairs: every ordered pair of distinct views). Falls to 0 when the miner finds nothing to learn from.
+    /// </summary>
+    public const string MinedFractionFigure = "minedFraction";
 
     /// <summary>Mean distance of positive pairs (same label, or the two views of an image), in the loss's distance.</summary>
     public const string PositiveDistanceFigure = "positiveDistance";
@@ -43,7 +49,7 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
     private bool _collapseWarned, _inactiveWarned;
 
     // Sums since the last report.
-    private long _mined, _active;
+    private long _mined, _active, _candidates;
     private double _positiveDistance, _negativeDistance, _spread;
     private int _steps;
 
@@ -100,6 +106,9 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
         Tensor positive = same.logical_and(notSelf);
         Tensor negative = same.logical_not();
         _positiveDistance += d.masked_select(positive).mean().item<float>();
+        _candidates += _loss == MetricLossKind.Triplet
+            ? positive.sum(1, type: ScalarType.Int64).mul(negative.sum(1, type: ScalarType.Int64)).sum().item<long>()
+            : m * (m - 1);
         // Every batch has two images or more (BatchSize ≥ 2, and a batch of 1 is never formed), but with labels all of
         // one class in a batch has no negative; such a step counts 0 here rather than NaN.
         _negativeDistance += negative.any().item<bool>() ? d.masked_select(negative).mean().item<float>() : 0;
@@ -124,7 +133,7 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
         if (_steps > 0)
         {
             figures[ActiveFractionFigure] = _mined == 0 ? 0 : (double)_active / _mined;
-            figures[MinedPerStepFigure] = (double)_mined / _steps;
+            figures[MinedFractionFigure] = _candidates == 0 ? 0 : (double)_mined / _candidates;
             figures[PositiveDistanceFigure] = _positiveDistance / _steps;
             figures[NegativeDistanceFigure] = _negativeDistance / _steps;
             figures[SpreadFigure] = _spread / _steps;
@@ -140,6 +149,7 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
         }
         _mined = 0;
         _active = 0;
+        _candidates = 0;
         _positiveDistance = 0;
         _negativeDistance = 0;
         _spread = 0;

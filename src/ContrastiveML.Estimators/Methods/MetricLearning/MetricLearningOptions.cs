@@ -15,7 +15,8 @@ namespace ContrastiveML;
 /// </summary>
 /// <remarks>
 /// Progress reports carry <c>activeFraction</c> (the fraction of the mined triplets or pairs with a non-zero loss; 0
-/// means the encoder is not learning), <c>minedPerStep</c>, <c>positiveDistance</c> and <c>negativeDistance</c> (the mean
+/// means the encoder is not learning; always 1 with Hard and SemiHard mining), <c>minedFraction</c> (mined over all
+/// valid triplets or pairs of the batch), <c>positiveDistance</c> and <c>negativeDistance</c> (the mean
 /// distance of positive and negative pairs) and <c>spread</c> (the mean distance between the unit-length embeddings of
 /// different images, 0 when the embedding has collapsed to a point). The MLContext log gets a warning when the spread
 /// falls below <see cref="CollapseSpread"/> or when a whole report interval had no active triplet or pair.

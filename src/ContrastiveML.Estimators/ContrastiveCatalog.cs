@@ -227,4 +227,47 @@ public static class ContrastiveCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new DenseClEstimator(MLNetInterop.GetEnvironment(catalog), options);
     }
+
+    /// <summary>
+    /// Metric learning: pretrains an encoder on the images of <paramref name="inputColumnName"/> with the triplet margin
+    /// loss (FaceNet, semi-hard mining, margin 0.2) or the contrastive pair loss (Hadsell et al. 2006, margins 0 and 1)
+    /// on Euclidean distances of unit-length embeddings, and writes its embedding to <paramref name="outputColumnName"/>.
+    /// With <paramref name="labelColumnName"/> the positives are the images of the same class; without it (null) the
+    /// two augmented views of each image. The label column is read only while fitting.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="outputColumnName">Output: a known-size float vector, the encoder's pooled features.</param>
+    /// <param name="inputColumnName">Input: a known-size float vector of C*H*W pixels (0..255, CHW) or an image column.</param>
+    /// <param name="imageShape">Channels, height and width of one image.</param>
+    /// <param name="labelColumnName">Class labels (a scalar key, UInt32, Int32, Int64, Single, Double, Boolean or Text
+    /// column), or null to learn from the two views of each image without labels.</param>
+    /// <param name="loss">Triplet (FaceNet) or Contrastive (Hadsell et al.).</param>
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Images per batch (each gives two views); triplets and pairs are mined inside a batch.</param>
+    public static MetricLearningEstimator MetricLearning(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
+                                                         ImageShape imageShape, string? labelColumnName = null, MetricLossKind loss = MetricLossKind.Triplet,
+                                                         EncoderKind encoder = EncoderKind.CompactCnn, int epochs = 10, int batchSize = 256)
+    {
+        return catalog.MetricLearning(new MetricLearningOptions
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            ImageShape = imageShape,
+            LabelColumnName = labelColumnName,
+            Loss = loss,
+            Encoder = encoder,
+            Epochs = epochs,
+            BatchSize = batchSize,
+        });
+    }
+
+    /// <summary>Metric learning with every option (see <see cref="MetricLearningOptions"/>).</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">The options.</param>
+    public static MetricLearningEstimator MetricLearning(this TransformsCatalog catalog, MetricLearningOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MetricLearningEstimator(MLNetInterop.GetEnvironment(catalog), options);
+    }
 }

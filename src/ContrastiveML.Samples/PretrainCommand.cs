@@ -26,8 +26,8 @@ internal static class PretrainCommand
     {
         var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
         var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
-        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), moco (MoCo v2, no labels), densecl (DenseCL, no labels), cmc (contrastive multiview coding: Lab L/ab views for 3 channels, frequency bands for 1; no labels), supcon (supervised contrastive) or crossentropy (supervised cross-entropy with a linear head); supcon and crossentropy need labels: first-level subfolders of --images, or the IDX labels.", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr", "supcon", "crossentropy", "moco", "densecl", "cmc");
+        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), moco (MoCo v2, no labels), densecl (DenseCL, no labels), cmc (contrastive multiview coding: Lab L/ab views for 3 channels, frequency bands for 1; no labels), metric (triplet margin loss with semi-hard mining on the two views of each image; no labels), supcon (supervised contrastive) or crossentropy (supervised cross-entropy with a linear head); supcon and crossentropy need labels: first-level subfolders of --images, or the IDX labels.", DefaultValueFactory = _ => "simclr" };
+        method.AcceptOnlyFromAmong("simclr", "supcon", "crossentropy", "moco", "densecl", "cmc", "metric");
         var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first).", DefaultValueFactory = _ => 10 };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };
@@ -235,6 +235,7 @@ internal static class PretrainCommand
         SupervisedPretrainingOptions crossEntropy => ml.Transforms.SupervisedPretraining(crossEntropy),
         DenseClOptions denseCl => ml.Transforms.DenseCl(denseCl), // before MoCo: DenseCL's options are MoCo's plus its own
         MoCoOptions moCo => ml.Transforms.MoCo(moCo),
+        MetricLearningOptions metric => ml.Transforms.MetricLearning(metric),
         SimClrOptions simClr => ml.Transforms.SimClr(simClr),
         _ => throw new InvalidOperationException($"No estimator for {options.GetType().Name}."),
     };
@@ -245,7 +246,7 @@ internal static class PretrainCommand
         return options;
     }
 
-    /// <summary>The options of the chosen method; SupCon and cross-entropy read the Label column (subfolder names or IDX labels), MoCo and DenseCL use the papers' settings.</summary>
+    /// <summary>The options of the chosen method; SupCon and cross-entropy read the Label column (subfolder names or IDX labels), MoCo and DenseCL use the papers' settings, metric learning here does not read labels.</summary>
     private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
     {
         ContrastiveEncoderOptions options = settings.Method switch
@@ -256,6 +257,8 @@ internal static class PretrainCommand
             // The paper's MoCo settings; shuffling-BatchNorm groups shrink for batches under 8 (two images per group at least).
             "moco" => new MoCoOptions { ShuffleBatchNormGroups = ProbeCommand.MoCoBatchNormGroups(settings.BatchSize) },
             "densecl" => new DenseClOptions { ShuffleBatchNormGroups = ProbeCommand.MoCoBatchNormGroups(settings.BatchSize) },
+            // Without labels, as SimCLR: the library's defaults (triplet loss, semi-hard mining) on the two views of each image.
+            "metric" => new MetricLearningOptions { LabelColumnName = null },
             _ => new SimClrOptions(),
         };
         options.OutputColumnName = EmbeddingColumn;

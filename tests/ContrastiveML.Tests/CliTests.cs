@@ -22,7 +22,8 @@ public sealed class CliTests : IDisposable
     [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
     [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
     [InlineData("probe", "--method", "--minutes", "--json", "--plots", "moco", "--key-momentum", "--queue-size", "--bn-groups")]
-    [InlineData("probe", "densecl", "--dense-weight", "--grid-size", "cmc", "--memory-bank", "crossentropy", "--checkpoint-dir")]
+    [InlineData("probe", "densecl", "--dense-weight", "--grid-size", "cmc", "--memory-bank", "crossentropy", "--checkpoint-dir", "--baselines-from")]
+    [InlineData("probe", "metric", "--metric-loss", "--miner", "--no-labels")]
     [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width", "--section")]
     [InlineData("report", "--probes", "--markdown", "--plots")]
     public void EveryVerbHasHelp(string verb, params string[] options)
@@ -157,6 +158,17 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("--method supcon needs class labels", run.Error);
         Assert.Contains("1 image(s) directly in the folder", run.Error);
+    }
+
+    [Fact]
+    public void PretrainMetricLearnsFromTheViewsWithoutLabels()
+    {
+        string model = _folder.Output("metric.zip");
+        var run = CliRunner.Run(TinyPretrain("--method", "metric", "--on-bad-file", "skip", "--out", model));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("labels recorded, unused by metric", run.Output);
+        Assert.Contains("pretrained: 2 steps", run.Output);
+        Assert.True(new FileInfo(model).Length > 0);
     }
 
     [Theory]

@@ -132,15 +132,69 @@ public class MetricLossTests
     [Fact]
     public void TripletEnumerationIsChunkedAndStillExact()
     {
-        // 170² · 145 ≤ 2²² < 170³: two chunks of anchors (145 + 25).
+        // 170 rows of 5 classes: 170 · 33 = 5,610 anchor-positive pairs, in chunks of 100 pairs (the last one of 10).
         var x = RandomRows(170, 2, 8);
         long[] y = Enumerable.Range(0, 170).Select(i => (long)(i % 5)).ToArray();
         var (loss, selected, active) = TripletReference(x, y, 0.1, TripletMining.SemiHard, DistanceKind.Euclidean);
         using var scope = NewDisposeScope();
-        var result = TripletMarginLoss.Compute(Rows(x), tensor(y), 0.1, TripletMining.SemiHard);
+        var result = TripletMarginLoss.Compute(Rows(x), tensor(y), 0.1, TripletMining.SemiHard, DistanceKind.Euclidean, chunkElements: 170 * 100);
         Assert.Equal(selected, result.Selected);
         Assert.Equal(active, result.Active);
         Assert.Equal(loss, result.Loss.item<float>(), 1e-4);
+    }
+
+    /// <summary>
+    /// The gradient of the mean active triplet loss in plain doubles: for each active (a, p, n), ∂d(a, p)/∂x_a = (x_a − x_p)/d(a, p),
+    /// ∂d(a, p)/∂x_p = −(x_a − x_p)/d(a, p), and likewise with a minus sign for d(a, n); divided by the active count.
+    /// </summary>
+    private static double[][] TripletGradientReference(double[][] x, long[] y, double m, TripletMining mining)
+    {
+        int dim = x[0].Length;
+        var grad = x.Select(_ => new double[dim]).ToArray();
+        var terms = new List<(int A, int B, double Sign)>();
+        for (int a = 0; a < x.Length; a++)
+            for (int p = 0; p < x.Length; p++)
+                for (int n = 0; n < x.Length; n++)
+                {
+                    if (p == a || y[p] != y[a] || y[n] == y[a]) continue;
+                    double ap = Distance(x[a], x[p], DistanceKind.Euclidean), an = Distance(x[a], x[n], DistanceKind.Euclidean);
+                    bool take = mining == TripletMining.All || (mining == TripletMining.SemiHard && ap < an && an < ap + m);
+                    if (!take || ap - an + m <= 0) continue;
+                    terms.Add((a, p, 1));
+                    terms.Add((a, n, -1));
+                }
+        int active = terms.Count / 2;
+        foreach (var (a, b, sign) in terms)
+        {
+            double distance = Distance(x[a], x[b], DistanceKind.Euclidean);
+            for (int k = 0; k < dim; k++)
+            {
+                double g = sign * (x[a][k] - x[b][k]) / distance / active;
+                grad[a][k] += g;
+                grad[b][k] -= g;
+            }
+        }
+        return grad;
+    }
+
+    [Theory]
+    [InlineData(TripletMining.All)]
+    [InlineData(TripletMining.SemiHard)]
+    public void TripletGradientMatchesTheHandDerivedOne(TripletMining mining)
+    {
+        // 170 rows of 4 classes: 170 · 42 = 7,140 anchor-positive pairs in chunks of 1,000, so the counts gathered across chunks are checked too.
+        var x = RandomRows(170, 3, 5);
+        long[] y = Enumerable.Range(0, 170).Select(i => (long)(i % 4)).ToArray();
+        double[][] expected = TripletGradientReference(x, y, 0.2, mining);
+        using var scope = NewDisposeScope();
+        var input = Rows(x).requires_grad_();
+        var result = TripletMarginLoss.Compute(input, tensor(y), 0.2, mining, DistanceKind.Euclidean, chunkElements: 170 * 1000);
+        Assert.True(result.Active > 0);
+        result.Loss.backward();
+        float[] actual = input.grad!.data<float>().ToArray();
+        for (int i = 0; i < x.Length; i++)
+            for (int k = 0; k < 3; k++)
+                Assert.Equal(expected[i][k], actual[i * 3 + k], 1e-5);
     }
 
     [Fact]

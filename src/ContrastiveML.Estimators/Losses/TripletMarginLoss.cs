@@ -1,5 +1,4 @@
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace ContrastiveML.Losses;
 
@@ -35,11 +34,15 @@ public sealed record MinedLoss(Tensor Loss, long Selected, long Active)
 /// For each mined triplet (a, p, n), ℓ = max(0, d(a, p) − d(a, n) + m); the loss is the mean of ℓ over the active
 /// triplets (ℓ &gt; 0), as pytorch-metric-learning's TripletMarginLoss with its AvgNonZeroReducer, so that the many
 /// already-satisfied triplets do not dilute the gradient. With no active triplet the loss is 0 · Σ embeddings (zero,
-/// still connected to the graph). Mining compares detached distances; the loss uses the differentiable ones.
-/// Memory: only the [N, N] distance matrix is built (never [N, N, D] nor [N, N, N, D]); triplets are enumerated by
-/// broadcasting [c, N, 1] against [c, 1, N] over chunks of c anchors with c·N² ≤ 2²² elements, so each of a chunk's masks and
-/// loss tensors stays within 16 MiB of float32 for N ≤ 2048 (a chunk holds at least one anchor, so beyond that it is
-/// [1, N, N]); an unchunked [N, N, N] would be O(N³) memory: 4 GiB of float32 at N = 1024.
+/// still connected to the graph). Mining and the active test compare detached distances; the loss uses the
+/// differentiable ones.
+/// Memory and time: only the [N, N] distance matrix is built (never [N, N, D] nor [N, N, N, D]), and only it carries
+/// a gradient. Triplets are enumerated without gradient per anchor-positive pair: the P positive pairs (a, p) are
+/// taken in chunks of c with c·N ≤ 2²² elements, and each chunk compares d(a, p) ([c, 1]) with a's row of distances
+/// ([c, N]); so the work is O(P·N) (O(N²) without labels, where each view has one positive), never an [N, N, N] tensor.
+/// Each chunk only counts, per pair (a, p), the active triplets it heads, and per pair (a, n) those it ends. Since every
+/// active ℓ is linear in d, Σ ℓ = Σ_{a,p} d(a, p)·#(a, p, ·) − Σ_{a,n} d(a, n)·#(a, ·, n) + m·active, so the
+/// differentiable part is one [N, N] weighted sum and the autograd graph holds O(N²) rather than every chunk's hinge.
 /// Euclidean distances are √max(‖a‖² + ‖b‖² − 2aᵀb, 1e-12): identical embeddings give a distance of about 1e-6 and a
 /// finite gradient rather than NaN (√ has an infinite derivative at 0).
 /// </remarks>
@@ -56,7 +59,11 @@ public static class TripletMarginLoss
     /// <returns>The loss, the number of mined triplets and the number of active ones.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The margin is negative or not finite, or an enum value is unknown.</exception>
     /// <exception cref="ArgumentException">The embeddings are not [N, D] or the labels not an int64 [N] on the same device.</exception>
-    public static MinedLoss Compute(Tensor embeddings, Tensor labels, double margin = 0.2, TripletMining mining = TripletMining.All, DistanceKind distance = DistanceKind.Euclidean)
+    public static MinedLoss Compute(Tensor embeddings, Tensor labels, double margin = 0.2, TripletMining mining = TripletMining.All, DistanceKind distance = DistanceKind.Euclidean) =>
+        Compute(embeddings, labels, margin, mining, distance, ChunkElements);
+
+    /// <summary><see cref="Compute(Tensor, Tensor, double, TripletMining, DistanceKind)"/> with chunks of at most <paramref name="chunkElements"/> / N pairs (tests use small chunks).</summary>
+    internal static MinedLoss Compute(Tensor embeddings, Tensor labels, double margin, TripletMining mining, DistanceKind distance, long chunkElements)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         ArgumentNullException.ThrowIfNull(labels);
@@ -67,42 +74,49 @@ public static class TripletMarginLoss
 
         using var scope = NewDisposeScope();
         long n = embeddings.shape[0];
-        var d = Distances.Matrix(embeddings, distance);                                     // [N, N]
-        var detached = d.detach();
-        var same = labels.unsqueeze(1).eq(labels.unsqueeze(0));
-        var positive = same.logical_and(eye(n, dtype: ScalarType.Bool, device: d.device).logical_not());
-        var negative = same.logical_not();
-
-        long chunk = Math.Max(1, ChunkElements / (n * n));
+        var d = Distances.Matrix(embeddings, distance);                                     // [N, N], differentiable
+        var weights = zeros(n, n, dtype: ScalarType.Float64, device: d.device);             // the count each d(a, ·) enters Σ ℓ with
+        long chunk = Math.Max(1, chunkElements / n);
         long selected = 0, active = 0;
-        Tensor? sum = null;
-        for (long start = 0; start < n; start += chunk)
+        using (no_grad())
         {
-            long c = Math.Min(chunk, n - start);
-            using var inner = NewDisposeScope();
-            var dap = d.narrow(0, start, c).unsqueeze(2);                                   // [c, N, 1]: d(a, p)
-            var dan = d.narrow(0, start, c).unsqueeze(1);                                   // [c, 1, N]: d(a, n)
-            var xap = detached.narrow(0, start, c).unsqueeze(2);
-            var xan = detached.narrow(0, start, c).unsqueeze(1);
-            var valid = positive.narrow(0, start, c).unsqueeze(2).logical_and(negative.narrow(0, start, c).unsqueeze(1));
-            var mined = mining switch
+            var detached = d.detach().contiguous();
+            var same = labels.unsqueeze(1).eq(labels.unsqueeze(0));
+            var negative = same.logical_not();
+            var pairs = same.logical_and(eye(n, dtype: ScalarType.Bool, device: d.device).logical_not()).nonzero();   // [P, 2]: (a, p)
+            long pairCount = pairs.shape[0];
+            for (long start = 0; start < pairCount; start += chunk)
             {
-                TripletMining.All => valid,
-                TripletMining.Hard => valid.logical_and(xan.lt(xap)),
-                TripletMining.SemiHard => valid.logical_and(xan.gt(xap)).logical_and(xan.lt(xap + margin)),
-                _ => valid.logical_and(xan.gt(xap + margin)),
-            };
-            var loss = F.relu(dap - dan + margin);                                          // [c, N, N]
-            var isActive = mined.logical_and(loss.detach().gt(0));
-            selected += mined.sum().item<long>();
-            long chunkActive = isActive.sum().item<long>();
-            if (chunkActive == 0)
-                continue;
-            active += chunkActive;
-            var part = loss.masked_fill(isActive.logical_not(), 0).sum();
-            sum = sum is null ? part.MoveToOuterDisposeScope() : (sum + part).MoveToOuterDisposeScope();
+                long c = Math.Min(chunk, pairCount - start);
+                using var inner = NewDisposeScope();
+                var anchors = pairs.narrow(0, start, c).select(1, 0);                       // [c]
+                var flat = anchors * n + pairs.narrow(0, start, c).select(1, 1);            // index of (a, p) in the flattened matrix
+                var dap = detached.reshape(-1).index_select(0, flat).unsqueeze(1);          // [c, 1]: d(a, p)
+                var dan = detached.index_select(0, anchors);                                // [c, N]: d(a, n) for every n
+                var valid = negative.index_select(0, anchors);
+                var mined = mining switch
+                {
+                    TripletMining.All => valid,
+                    TripletMining.Hard => valid.logical_and(dan.lt(dap)),
+                    TripletMining.SemiHard => valid.logical_and(dan.gt(dap)).logical_and(dan.lt(dap + margin)),
+                    _ => valid.logical_and(dan.gt(dap + margin)),
+                };
+                var isActive = mined.logical_and((dap - dan + margin).gt(0));              // ℓ > 0
+                selected += mined.sum().item<long>();
+                long chunkActive = isActive.sum().item<long>();
+                if (chunkActive == 0)
+                    continue;
+                active += chunkActive;
+                var counts = isActive.to(ScalarType.Float64);                               // [c, N]
+                // +#(a, p, ·) for the positive distance, −#(a, ·, n) for the negative ones (a pair can be both across triplets).
+                weights.view(-1).index_add_(0, flat, counts.sum(1), 1);
+                weights.index_add_(0, anchors, counts, -1);
+            }
         }
-        var result = sum is null ? embeddings.sum() * 0 : sum / active;
+        // Summed in float64: with many active triplets the positive and negative parts are large and nearly cancel.
+        var result = active == 0
+            ? embeddings.sum() * 0
+            : ((d.to(ScalarType.Float64) * weights).sum() + margin * active).div(active).to(d.dtype);
         return new MinedLoss(result.MoveToOuterDisposeScope(), selected, active);
     }
 }

@@ -8,44 +8,45 @@ using static TorchSharp.torch;
 namespace ContrastiveML.Methods;
 
 /// <summary>
-/// The part SimCLR and SupCon share: two augmented views per image, one forward of the encoder and the training-only
-/// projection head over both, giving 2N projections; the derived method only chooses the loss over them.
+/// The part SimCLR, SupCon and metric learning share: two augmented views per image, one forward of the encoder and the
+/// training-only projection head over both, giving 2N projections; the derived method only chooses the loss over them.
+/// Metric learning may go without a head (FaceNet and Hadsell et al. put the loss on the embedding itself).
 /// </summary>
 internal abstract class TwoViewProjectionMethod : IContrastiveMethod
 {
     private readonly ViewAugmenter _augmenter;
-    private readonly ProjectionHead _head;
+    private readonly ProjectionHead? _head;
 
     /// <param name="encoder">The backbone.</param>
     /// <param name="augmentation">How views are made.</param>
     /// <param name="shape">The image shape.</param>
     /// <param name="projectionHiddenDim">Hidden size of the head; 0 uses the embedding dimension.</param>
-    /// <param name="projectionDim">Output size of the head.</param>
+    /// <param name="projectionDim">Output size of the head; 0 for no head (the loss then sees the encoder's embedding).</param>
     protected TwoViewProjectionMethod(ImageEncoder encoder, SimClrAugmentationOptions augmentation, ImageShape shape,
                                       int projectionHiddenDim, int projectionDim)
     {
         Encoder = encoder;
         _augmenter = new ViewAugmenter(augmentation, shape);
         int hidden = projectionHiddenDim > 0 ? projectionHiddenDim : encoder.EmbeddingDim;
-        _head = new ProjectionHead(encoder.EmbeddingDim, hidden, projectionDim);
+        _head = projectionDim > 0 ? new ProjectionHead(encoder.EmbeddingDim, hidden, projectionDim) : null;
     }
 
     public abstract string Name { get; }
 
     public ImageEncoder Encoder { get; }
 
-    public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => Encoder.parameters().Concat(_head.parameters());
+    public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => _head is null ? Encoder.parameters() : Encoder.parameters().Concat(_head.parameters());
 
     public void SetTraining(bool training)
     {
         Encoder.train(training);
-        _head.train(training);
+        _head?.train(training);
     }
 
     public void MoveTo(Device device)
     {
         Encoder.to(device);
-        _head.to(device);
+        _head?.to(device);
     }
 
     public abstract Tensor ComputeLoss(ContrastiveBatch batch);
@@ -63,29 +64,31 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
     {
         // Module.save writes the state dictionary: parameters and buffers (BatchNorm running mean, variance, batch count).
         Encoder.save(writer);
-        _head.save(writer);
+        _head?.save(writer);
     }
 
     public void LoadState(BinaryReader reader)
     {
         Encoder.load(reader, strict: true);
-        _head.load(reader, strict: true);
+        _head?.load(reader, strict: true);
     }
 
     public void Dispose()
     {
-        _head.Dispose();
+        _head?.Dispose();
     }
 
     /// <summary>
-    /// [2N, projection] projections of two fresh views of the batch's N images: rows 0..N-1 the first views, N..2N-1
-    /// the second views of the same images. One forward over both, so BatchNorm sees all 2N views together, as in SimCLR.
+    /// [2N, projection] projections (the [2N, embedding] embeddings without a head) of two fresh views of the batch's N
+    /// images: rows 0..N-1 the first views, N..2N-1 the second views of the same images. One forward over both, so
+    /// BatchNorm sees all 2N views together, as in SimCLR.
     /// </summary>
     protected Tensor ProjectTwoViews(ContrastiveBatch batch)
     {
         Tensor first = _augmenter.MakeView(batch.Images, batch.Generator);
         Tensor second = _augmenter.MakeView(batch.Images, batch.Generator);
         ViewsMade?.Invoke();
-        return _head.forward(Encoder.forward(batch.Normalize(cat(new[] { first, second }, 0))));
+        Tensor embeddings = Encoder.forward(batch.Normalize(cat(new[] { first, second }, 0)));
+        return _head is null ? embeddings : _head.forward(embeddings);
     }
 }

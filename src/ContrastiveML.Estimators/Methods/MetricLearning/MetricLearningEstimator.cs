@@ -1,0 +1,67 @@
+using ContrastiveML.Data;
+using ContrastiveML.Encoders;
+using ContrastiveML.Methods.MetricLearning;
+using ContrastiveML.Training;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+
+namespace ContrastiveML;
+
+/// <summary>
+/// Pretrains an image encoder by metric learning: the triplet margin loss (FaceNet) or the contrastive pair loss
+/// (Hadsell et al. 2006), mined inside each batch, with class labels or, without them, with the two augmented views of
+/// each image as the positive pair. Returns a transformer that writes the encoder's embedding. Create it with
+/// <see cref="ContrastiveCatalog.MetricLearning(TransformsCatalog, string, string, ImageShape, string?, MetricLossKind, EncoderKind, int, int)"/>.
+/// </summary>
+/// <remarks>
+/// With a label column, Fit reads it once before training and fails with an <see cref="InvalidOperationException"/> when
+/// the data has a single class (there would be no negatives) or every label is unique (the labels are then most likely
+/// row ids, not classes), and names the row of a missing label (key 0, NaN, empty text). Progress reports carry the
+/// active fraction, the mean positive and negative distances and the embedding's spread (see
+/// <see cref="MetricLearningOptions"/>); collapse and an all-inactive interval are logged as warnings.
+/// </remarks>
+public sealed class MetricLearningEstimator : ContrastiveEncoderEstimator<MetricLearningOptions>
+{
+    private readonly IHostEnvironment _env;
+
+    /// <summary>Creates the estimator for <paramref name="mlContext"/> (its log receives progress and warnings; its CancelExecution stops Fit).</summary>
+    public MetricLearningEstimator(MLContext mlContext, MetricLearningOptions options)
+        : this((IHostEnvironment)mlContext, options)
+    {
+    }
+
+    internal MetricLearningEstimator(IHostEnvironment env, MetricLearningOptions options)
+        : base(env, options, "MetricLearning")
+    {
+        _env = env;
+    }
+
+    private protected override string? LabelColumnName => Options.LabelColumnName;
+
+    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) =>
+        new MetricLearningMethod(encoder, Options, Options.ImageShape!, Warn);
+
+    private void Warn(string message)
+    {
+        using IChannel channel = _env.Register(MethodName).Start("Fit");
+        channel.Warning(MessageSensitivity.None, message);
+    }
+
+    private protected override void ValidateData(IDataView pixels, PixelStatistics statistics, LabelColumn? labels, Action checkCanceled)
+    {
+        if (labels == null) return;
+        Dictionary<long, long> counts = labels.CountRows(pixels, checkCanceled);
+        if (counts.Count < 2)
+        {
+            throw new InvalidOperationException(
+                $"Metric learning with labels needs at least two classes, but label column '{labels.ColumnName}' holds a single class in all {statistics.RowCount} rows, " +
+                "so there are no negatives. Set LabelColumnName = null to learn from the two views of each image without labels.");
+        }
+        if (counts.Values.All(c => c == 1))
+        {
+            throw new InvalidOperationException(
+                $"Metric learning with labels needs images that share a class, but every one of the {counts.Count} labels in column '{labels.ColumnName}' is unique. " +
+                "Check that the label column holds class labels (not row ids), or set LabelColumnName = null to learn without labels.");
+        }
+    }
+}

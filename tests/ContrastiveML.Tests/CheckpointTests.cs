@@ -230,6 +230,12 @@ public class CheckpointTests : IDisposable
         changed.EncoderWidth = 8;
         error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SimClr(changed).Fit(data));
         Assert.Contains("EncoderWidth = 4", error.Message);
+
+        // The method's own loss settings are part of the fingerprint too.
+        changed = Options(_directory, maxSteps: 5);
+        changed.Temperature = 0.25;
+        error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SimClr(changed).Fit(data));
+        Assert.Contains("Temperature = 0.25", error.Message);
     }
 
     [Fact]

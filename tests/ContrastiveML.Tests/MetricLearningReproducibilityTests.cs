@@ -79,4 +79,22 @@ public class MetricLearningReproducibilityTests : IDisposable
         float[][] actual = TinyFits.Embeddings(ml, resumed.Transform(data));
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i]); // exact: tolerance 0
     }
+
+    [Fact]
+    public void ACheckpointWrittenWithAnotherMarginOrMinerFailsFitNamingTheOption()
+    {
+        var ml = new MLContext(1);
+        IDataView data = MetricLearningEstimatorTests.Labelled(ml, 24);
+        ml.Transforms.MetricLearning(Options(_directory, MetricLossKind.Triplet, maxSteps: 4)).Fit(data);
+
+        MetricLearningOptions changed = Options(_directory, MetricLossKind.Triplet, maxSteps: 4);
+        changed.Margin = 0.5;
+        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.MetricLearning(changed).Fit(data));
+        Assert.Contains("Margin = 0.5", error.Message);
+
+        changed = Options(_directory, MetricLossKind.Triplet, maxSteps: 4);
+        changed.TripletMiner = TripletMining.Hard;
+        error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.MetricLearning(changed).Fit(data));
+        Assert.Contains("TripletMiner = Hard", error.Message);
+    }
 }

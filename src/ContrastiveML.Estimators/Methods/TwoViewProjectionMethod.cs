@@ -60,6 +60,9 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
     {
     }
 
+    /// <summary>The method's own options a resumed Fit must share with its checkpoint (the loss's settings); none by default.</summary>
+    public virtual IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint() => Array.Empty<KeyValuePair<string, string>>();
+
     public void SaveState(BinaryWriter writer)
     {
         // Module.save writes the state dictionary: parameters and buffers (BatchNorm running mean, variance, batch count).

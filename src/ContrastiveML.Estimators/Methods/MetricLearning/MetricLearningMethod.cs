@@ -74,6 +74,22 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
 
     public override string Name => "MetricLearning";
 
+    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint()
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        return new KeyValuePair<string, string>[]
+        {
+            new(nameof(MetricLearningOptions.Loss), _loss.ToString()),
+            new(nameof(MetricLearningOptions.Distance), _distance.ToString()),
+            new(nameof(MetricLearningOptions.NormalizeEmbeddings), _normalize.ToString()),
+            new(nameof(MetricLearningOptions.TripletMiner), _tripletMiner.ToString()),
+            new(nameof(MetricLearningOptions.PairMiner), _pairMiner.ToString()),
+            new(nameof(MetricLearningOptions.Margin), _margin.ToString("R", c)),
+            new(nameof(MetricLearningOptions.PositiveMargin), _positiveMargin.ToString("R", c)),
+            new(nameof(MetricLearningOptions.NegativeMargin), _negativeMargin.ToString("R", c)),
+        };
+    }
+
     public override Tensor ComputeLoss(ContrastiveBatch batch)
     {
         long n = batch.Images.shape[0];

@@ -18,6 +18,9 @@ internal sealed class SimClrMethod : TwoViewProjectionMethod
 
     public override string Name => "SimCLR";
 
+    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint() =>
+        new KeyValuePair<string, string>[] { new("Temperature", _temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture)) };
+
     public override Tensor ComputeLoss(ContrastiveBatch batch)
     {
         long n = batch.Images.shape[0];

@@ -26,6 +26,9 @@ internal sealed class SupConMethod : TwoViewProjectionMethod
 
     public override string Name => "SupCon";
 
+    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint() =>
+        new KeyValuePair<string, string>[] { new("Temperature", _temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture)) };
+
     public override Tensor ComputeLoss(ContrastiveBatch batch)
     {
         Tensor labels = batch.Labels ?? throw new InvalidOperationException("SupCon needs class labels; the batch has none.");

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ContrastiveML.Losses;
@@ -73,6 +74,10 @@ public static class TripletMarginLoss
         LossChecks.FeaturesAndLabels(embeddings, labels, nameof(embeddings), nameof(labels));
 
         using var scope = NewDisposeScope();
+        // One explicit Scalar for the margin, alive until the end. Suspected, not proven: a Scalar converted implicitly per
+        // operation may be finalised by a GC on another thread while libtorch still reads it; once, in the full parallel
+        // suite, this loss failed libtorch's float-conversion check on a Scalar (a garbage value), and never alone.
+        using Scalar marginScalar = margin.ToScalar();
         long n = embeddings.shape[0];
         var d = Distances.Matrix(embeddings, distance);                                     // [N, N], differentiable
         var weights = zeros(n, n, dtype: ScalarType.Float64, device: d.device);             // the count each d(a, ·) enters Σ ℓ with
@@ -98,10 +103,10 @@ public static class TripletMarginLoss
                 {
                     TripletMining.All => valid,
                     TripletMining.Hard => valid.logical_and(dan.lt(dap)),
-                    TripletMining.SemiHard => valid.logical_and(dan.gt(dap)).logical_and(dan.lt(dap + margin)),
-                    _ => valid.logical_and(dan.gt(dap + margin)),
+                    TripletMining.SemiHard => valid.logical_and(dan.gt(dap)).logical_and(dan.lt(dap + marginScalar)),
+                    _ => valid.logical_and(dan.gt(dap + marginScalar)),
                 };
-                var isActive = mined.logical_and((dap - dan + margin).gt(0));              // ℓ > 0
+                var isActive = mined.logical_and((dap - dan + marginScalar).gt(0));              // ℓ > 0
                 selected += mined.sum().item<long>();
                 long chunkActive = isActive.sum().item<long>();
                 if (chunkActive == 0)

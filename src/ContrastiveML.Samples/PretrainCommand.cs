@@ -242,7 +242,7 @@ internal static class PretrainCommand
 
     private static CmcOptions WithBankFor(CmcOptions options, long rows)
     {
-        options.MemoryBankSize = (int)Math.Max(options.BatchSize, Math.Min(options.MemoryBankSize, rows / 10));
+        options.MemoryBankSize = ProbeCommand.CappedCmcMemoryBank(options.MemoryBankSize, options.BatchSize, rows);
         return options;
     }
 

@@ -323,13 +323,17 @@ internal static class ProbeCommand
         return ml.Transforms.SimClr(simClr);
     }
 
-    /// <summary>
-    /// CMC's bank: --memory-bank, else the paper's 16,384 capped at a tenth of the training rows. The bank keeps recent
-    /// images, so an anchor finds an older copy of itself among its negatives with probability about K / rows; the
-    /// paper's 16,384 of ImageNet's 1.28 million rows is 1.3%.
-    /// </summary>
+    /// <summary>CMC's bank: --memory-bank, else the paper's size capped as <see cref="CappedCmcMemoryBank"/> does.</summary>
     internal static int CmcMemoryBankSize(ProbeSettings settings, long trainRows) =>
-        settings.MemoryBank is int size and > 0 ? size : (int)Math.Max(settings.BatchSize, Math.Min(16_384, trainRows / 10));
+        settings.MemoryBank is int size and > 0 ? size : CappedCmcMemoryBank(new CmcOptions().MemoryBankSize, settings.BatchSize, trainRows);
+
+    /// <summary>
+    /// The command line's CMC bank (probe and pretrain): <paramref name="bankSize"/> capped at a tenth of the training
+    /// rows, never below the batch. The bank keeps recent images, so an anchor finds an older copy of itself among its
+    /// negatives with probability about K / rows; the paper's 16,384 of ImageNet's 1.28 million rows is 1.3%.
+    /// </summary>
+    internal static int CappedCmcMemoryBank(int bankSize, int batchSize, long trainRows) =>
+        (int)Math.Max(batchSize, Math.Min(bankSize, trainRows / 10));
 
     /// <summary>MoCo's shuffling-BatchNorm groups for a batch size: the estimator's 4, fewer for batches under 8 (two images per group at least).</summary>
     internal static int MoCoBatchNormGroups(int batchSize) => Math.Clamp(batchSize / 2, 1, new MoCoOptions().ShuffleBatchNormGroups);

@@ -168,14 +168,14 @@ public class CheckpointTests : IDisposable
         IDataView data = TinyFits.Data(ml, Rows);
         ml.Transforms.SimClr(Options(_directory, maxSteps: 5)).Fit(data);
         byte[] bytes = File.ReadAllBytes(CheckpointPath);
-        Assert.Equal(2u, BitConverter.ToUInt32(bytes, 8)); // the version follows the 8-byte magic
-        BitConverter.TryWriteBytes(bytes.AsSpan(8), 1u);   // version 1 had no loss history
+        Assert.Equal(3u, BitConverter.ToUInt32(bytes, 8)); // the version follows the 8-byte magic
+        BitConverter.TryWriteBytes(bytes.AsSpan(8), 2u);   // version 2 held TorchSharp's optimizer state
         File.WriteAllBytes(CheckpointPath, bytes);
 
         var error = Assert.Throws<InvalidDataException>(() => ml.Transforms.SimClr(Options(_directory, maxSteps: 5)).Fit(data));
         Assert.Contains(CheckpointPath, error.Message);
-        Assert.Contains("format version is 1", error.Message);
-        Assert.Contains("reads version 2", error.Message);
+        Assert.Contains("format version is 2", error.Message);
+        Assert.Contains("reads version 3", error.Message);
         Assert.Contains("earlier ContrastiveML", error.Message);
     }
 

@@ -1,3 +1,5 @@
+using ContrastiveML.Training;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -18,10 +20,10 @@ namespace ContrastiveML.Optimization;
 /// adaptation: v ← m·v + γ·g. The velocity starts at zero. Everything stays on the parameters' device as
 /// tensors (the trust ratio too), so a step never synchronises with the GPU.
 /// </remarks>
-internal sealed class Lars : IDisposable
+internal sealed class Lars : IParameterOptimizer
 {
     private readonly Parameter[] _parameters;
-    private readonly Tensor?[] _velocity;
+    private readonly OptimizerBuffers _velocity;
     private readonly double _weightDecay;
     private readonly double _momentum;
     private readonly double _trustCoefficient;
@@ -29,7 +31,7 @@ internal sealed class Lars : IDisposable
     public Lars(IEnumerable<Parameter> parameters, double learningRate, double weightDecay, double momentum, double trustCoefficient)
     {
         _parameters = parameters.ToArray();
-        _velocity = new Tensor?[_parameters.Length];
+        _velocity = new OptimizerBuffers(_parameters, "LARS velocity");
         LearningRate = learningRate;
         _weightDecay = weightDecay;
         _momentum = momentum;
@@ -38,21 +40,17 @@ internal sealed class Lars : IDisposable
 
     public double LearningRate { get; set; }
 
-    public void ZeroGrad()
-    {
-        // The grad getter hands out a new managed wrapper each time; the scope releases those wrappers.
-        using var scope = NewDisposeScope();
-        foreach (var p in _parameters)
-            p.grad?.zero_();
-    }
+    public void ZeroGrad() => OptimizerGradients.Zero(_parameters);
 
     public void Step()
     {
         // The update's temporaries (norms, trust ratios, scaled gradients) die with the scope each step;
-        // only the velocity buffers, created detached from it, persist.
+        // only the velocity buffers, created detached from it, persist. Numbers enter as kept Scalars (see KeptScalars).
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        double lr = LearningRate;
+        using var s = new KeptScalars();
+        Scalar lr = s.Of(LearningRate), weightDecay = s.Of(_weightDecay), trustCoefficient = s.Of(_trustCoefficient);
+        Scalar momentum = s.Of(_momentum), one = s.Of(1.0);
         for (int i = 0; i < _parameters.Length; i++)
         {
             var w = _parameters[i];
@@ -68,71 +66,24 @@ internal sealed class Lars : IDisposable
             {
                 var weightNorm = w.norm();
                 var gradNorm = g.norm();
-                var trust = weightNorm * _trustCoefficient / (gradNorm + weightNorm * _weightDecay);
+                var trust = weightNorm * trustCoefficient / gradNorm.add(weightNorm, weightDecay);
                 // 0/0 or x/0 where a norm vanishes: fall back to the plain learning rate, as the reference does.
-                trust = trust.masked_fill(((weightNorm > 0) & (gradNorm > 0)).logical_not(), 1.0);
-                update = (g + w * _weightDecay) * (trust * lr);
+                var zero = s.Of(0.0);
+                trust = trust.masked_fill((weightNorm.gt(zero) & gradNorm.gt(zero)).logical_not(), one);
+                update = g.add(w, weightDecay) * (trust * lr);
             }
 
-            var v = _velocity[i];
-            if (v is null)
-            {
-                v = zeros_like(w).DetachFromDisposeScope();
-                _velocity[i] = v;
-            }
-            v.mul_(_momentum).add_(update);
-            w.sub_(v);
+            _velocity.For(i).mul_(momentum).PlusInPlace(update);
+            w.sub_(_velocity.For(i));
         }
     }
 
     /// <summary>Writes the velocity buffers (a flag per parameter, then its float32 values).</summary>
-    public void SaveState(BinaryWriter writer)
-    {
-        writer.Write(_velocity.Length);
-        using var scope = NewDisposeScope();
-        foreach (Tensor? v in _velocity)
-        {
-            writer.Write(v is not null);
-            if (v is null) continue;
-            float[] values = v.detach().cpu().contiguous().data<float>().ToArray();
-            writer.Write(values.Length);
-            foreach (float value in values) writer.Write(value);
-        }
-    }
+    public void SaveState(BinaryWriter writer) => _velocity.Save(writer);
 
     /// <summary>Restores what <see cref="SaveState"/> wrote for the same parameters.</summary>
     /// <exception cref="InvalidDataException">The state does not fit these parameters.</exception>
-    public void LoadState(BinaryReader reader)
-    {
-        int count = reader.ReadInt32();
-        if (count != _parameters.Length)
-            throw new InvalidDataException($"The LARS state holds {count} velocity buffers; the model has {_parameters.Length} parameters.");
-        for (int i = 0; i < count; i++)
-        {
-            _velocity[i]?.Dispose();
-            _velocity[i] = null;
-            if (!reader.ReadBoolean()) continue;
-            int length = reader.ReadInt32();
-            if (length != _parameters[i].numel())
-                throw new InvalidDataException($"The LARS velocity of parameter {i} has {length} values; the parameter has {_parameters[i].numel()}.");
-            var values = new float[length];
-            for (int j = 0; j < length; j++) values[j] = reader.ReadSingle();
-            Tensor v = zeros_like(_parameters[i]).DetachFromDisposeScope();
-            using (NewDisposeScope())
-            using (no_grad())
-            {
-                v.copy_(tensor(values).reshape(_parameters[i].shape));
-            }
-            _velocity[i] = v;
-        }
-    }
+    public void LoadState(BinaryReader reader) => _velocity.Load(reader);
 
-    public void Dispose()
-    {
-        for (int i = 0; i < _velocity.Length; i++)
-        {
-            _velocity[i]?.Dispose();
-            _velocity[i] = null;
-        }
-    }
+    public void Dispose() => _velocity.Dispose();
 }

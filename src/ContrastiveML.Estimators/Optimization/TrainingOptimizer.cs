@@ -4,21 +4,18 @@ using static TorchSharp.torch;
 namespace ContrastiveML.Optimization;
 
 /// <summary>
-/// One optimizer behind one interface, whatever its kind: TorchSharp's SGD or AdamW, or this library's LARS.
-/// The learning rate is settable between steps so a schedule (<see cref="WarmupCosineSchedule"/>) can drive it.
+/// One optimizer behind one interface, whatever its kind: this library's SGD, AdamW or LARS (the first two compute
+/// what TorchSharp's do; see <see cref="AdamW"/> for why they are not TorchSharp's). The learning rate is settable
+/// between steps so a schedule (<see cref="WarmupCosineSchedule"/>) can drive it.
 /// </summary>
 public sealed class TrainingOptimizer : IDisposable
 {
-    private readonly optim.Optimizer? _torch;
-    private readonly Lars? _lars;
-    private double _learningRate;
+    private readonly IParameterOptimizer _optimizer;
 
-    private TrainingOptimizer(OptimizerKind kind, double learningRate, optim.Optimizer? torchOptimizer, Lars? lars)
+    private TrainingOptimizer(OptimizerKind kind, IParameterOptimizer optimizer)
     {
         Kind = kind;
-        _learningRate = learningRate;
-        _torch = torchOptimizer;
-        _lars = lars;
+        _optimizer = optimizer;
     }
 
     /// <summary>
@@ -51,9 +48,9 @@ public sealed class TrainingOptimizer : IDisposable
 
         return kind switch
         {
-            OptimizerKind.Sgd => new TrainingOptimizer(kind, learningRate, optim.SGD(list, learningRate, momentum: momentum, weight_decay: weightDecay), null),
-            OptimizerKind.AdamW => new TrainingOptimizer(kind, learningRate, optim.AdamW(list, lr: learningRate, beta1: momentum, weight_decay: weightDecay), null),
-            OptimizerKind.Lars => new TrainingOptimizer(kind, learningRate, null, new Lars(list, learningRate, weightDecay, momentum, trustCoefficient)),
+            OptimizerKind.Sgd => new TrainingOptimizer(kind, new Sgd(list, learningRate, weightDecay, momentum)),
+            OptimizerKind.AdamW => new TrainingOptimizer(kind, new AdamW(list, learningRate, weightDecay, beta1: momentum)),
+            OptimizerKind.Lars => new TrainingOptimizer(kind, new Lars(list, learningRate, weightDecay, momentum, trustCoefficient)),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimizer kind."),
         };
     }
@@ -65,36 +62,19 @@ public sealed class TrainingOptimizer : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
     public double LearningRate
     {
-        get => _learningRate;
+        get => _optimizer.LearningRate;
         set
         {
             CheckLearningRate(value);
-            _learningRate = value;
-            if (_lars is not null) _lars.LearningRate = value;
-            if (_torch is not null)
-                foreach (var group in _torch.ParamGroups)
-                    group.LearningRate = value;
+            _optimizer.LearningRate = value;
         }
     }
 
     /// <summary>Sets the gradients of all parameters to zero; call before each backward pass.</summary>
-    public void ZeroGrad()
-    {
-        if (_lars is not null) _lars.ZeroGrad();
-        else _torch!.zero_grad();
-    }
+    public void ZeroGrad() => _optimizer.ZeroGrad();
 
     /// <summary>Updates the parameters from their current gradients.</summary>
-    public void Step()
-    {
-        if (_lars is not null)
-        {
-            _lars.Step();
-            return;
-        }
-        // Without a closure the managed optimizers return null; dispose anything they do return.
-        _torch!.step()?.Dispose();
-    }
+    public void Step() => _optimizer.Step();
 
     /// <summary>
     /// Writes the optimizer's state (momentum, moment buffers, step counts; for LARS its velocity buffers) for a checkpoint.
@@ -102,8 +82,7 @@ public sealed class TrainingOptimizer : IDisposable
     internal void SaveState(BinaryWriter writer)
     {
         writer.Write(Kind.ToString());
-        if (_lars is not null) _lars.SaveState(writer);
-        else ((OptimizerHelper)_torch!).save_state_dict(writer);
+        _optimizer.SaveState(writer);
     }
 
     /// <summary>Restores what <see cref="SaveState"/> wrote, into an optimizer of the same kind over the same parameters.</summary>
@@ -112,16 +91,11 @@ public sealed class TrainingOptimizer : IDisposable
     {
         string kind = reader.ReadString();
         if (kind != Kind.ToString()) throw new InvalidDataException($"The optimizer state is of a {kind} optimizer, not {Kind}.");
-        if (_lars is not null) _lars.LoadState(reader);
-        else ((OptimizerHelper)_torch!).load_state_dict(reader);
+        _optimizer.LoadState(reader);
     }
 
     /// <summary>Releases the optimizer state (momentum and moment buffers).</summary>
-    public void Dispose()
-    {
-        _torch?.Dispose();
-        _lars?.Dispose();
-    }
+    public void Dispose() => _optimizer.Dispose();
 
     private static void CheckLearningRate(double value)
     {

@@ -11,7 +11,7 @@ namespace ContrastiveML.Training;
 /// File layout (little-endian):
 /// <code>
 /// magic    8 bytes  "CMLCKPT\0"
-/// version  uint32   2 (version 1 had no loss history; such files are refused, naming both versions)
+/// version  uint32   3 (version 1 had no loss history, version 2 held TorchSharp's AdamW/SGD state; such files are refused, naming both versions)
 /// length   int64    payload bytes
 /// crc      uint32   CRC-32 (zip's polynomial) of the payload
 /// payload  length bytes, written with BinaryWriter:
@@ -29,7 +29,7 @@ internal sealed class TrainingCheckpoint
     /// <summary>The checkpoint's file name inside the checkpoint directory.</summary>
     public const string FileName = "contrastive-checkpoint.bin";
 
-    private const uint FormatVersion = 2;
+    private const uint FormatVersion = 3;
     private const int HeaderSize = 8 + 4 + 8 + 4;
     private static ReadOnlySpan<byte> Magic => "CMLCKPT\0"u8;
 

@@ -1,0 +1,103 @@
+using ContrastiveML.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ContrastiveML.Optimization;
+
+/// <summary>
+/// AdamW: Adam with decoupled weight decay (Loshchilov and Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
+/// Algorithm 2), the same update as PyTorch's and TorchSharp's <c>AdamW</c> (no AMSGrad).
+/// </summary>
+/// <remarks>
+/// For every parameter w with gradient g, at its t-th update, with learning rate γ, weight decay λ, β1, β2 and ε:
+/// <code>
+/// w ← w·(1 − γλ)
+/// m ← β1·m + (1 − β1)·g            v ← β2·v + (1 − β2)·g²
+/// w ← w − (γ / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
+/// </code>
+/// m and v start at zero. Why not TorchSharp's own: its step converts each of these numbers to a finalizer-owned
+/// Scalar for every parameter at every step (see <see cref="KeptScalars"/>); here they are kept alive through the step.
+/// The state (m, v and t per parameter) is checkpointed in this library's format.
+/// </remarks>
+internal sealed class AdamW : IParameterOptimizer
+{
+    private readonly Parameter[] _parameters;
+    private readonly OptimizerBuffers _firstMoment;
+    private readonly OptimizerBuffers _secondMoment;
+    private readonly long[] _steps;
+    private readonly double _weightDecay;
+    private readonly double _beta1;
+    private readonly double _beta2;
+    private readonly double _epsilon;
+
+    public AdamW(IEnumerable<Parameter> parameters, double learningRate, double weightDecay, double beta1, double beta2 = 0.999, double epsilon = 1e-8)
+    {
+        _parameters = parameters.ToArray();
+        _firstMoment = new OptimizerBuffers(_parameters, "AdamW first-moment");
+        _secondMoment = new OptimizerBuffers(_parameters, "AdamW second-moment");
+        _steps = new long[_parameters.Length];
+        LearningRate = learningRate;
+        _weightDecay = weightDecay;
+        _beta1 = beta1;
+        _beta2 = beta2;
+        _epsilon = epsilon;
+    }
+
+    public double LearningRate { get; set; }
+
+    public void ZeroGrad() => OptimizerGradients.Zero(_parameters);
+
+    public void Step()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var s = new KeptScalars();
+        double lr = LearningRate;
+        Scalar decay = s.Of(1 - lr * _weightDecay), beta1 = s.Of(_beta1), beta2 = s.Of(_beta2);
+        Scalar oneMinusBeta1 = s.Of(1 - _beta1), oneMinusBeta2 = s.Of(1 - _beta2), epsilon = s.Of(_epsilon);
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            var w = _parameters[i];
+            var g = w.grad;
+            if (g is null) continue;
+
+            long t = ++_steps[i];
+            double biasCorrection1 = 1 - Math.Pow(_beta1, t);
+            double biasCorrection2 = 1 - Math.Pow(_beta2, t);
+
+            w.mul_(decay);
+            Tensor m = _firstMoment.For(i).mul_(beta1).add_(g, oneMinusBeta1);
+            Tensor v = _secondMoment.For(i).mul_(beta2).addcmul_(g, g, oneMinusBeta2);
+            Tensor denominator = v.sqrt().div_(s.Of(Math.Sqrt(biasCorrection2))).add_(epsilon);
+            w.addcdiv_(m, denominator, s.Of(-lr / biasCorrection1));
+        }
+    }
+
+    /// <summary>Writes the step counts, then both moment buffers.</summary>
+    public void SaveState(BinaryWriter writer)
+    {
+        writer.Write(_steps.Length);
+        foreach (long t in _steps) writer.Write(t);
+        _firstMoment.Save(writer);
+        _secondMoment.Save(writer);
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote for the same parameters.</summary>
+    /// <exception cref="InvalidDataException">The state does not fit these parameters.</exception>
+    public void LoadState(BinaryReader reader)
+    {
+        int count = reader.ReadInt32();
+        if (count != _parameters.Length)
+            throw new InvalidDataException($"The AdamW state holds step counts of {count} parameters; the model has {_parameters.Length}.");
+        for (int i = 0; i < count; i++) _steps[i] = reader.ReadInt64();
+        _firstMoment.Load(reader);
+        _secondMoment.Load(reader);
+    }
+
+    public void Dispose()
+    {
+        _firstMoment.Dispose();
+        _secondMoment.Dispose();
+    }
+}

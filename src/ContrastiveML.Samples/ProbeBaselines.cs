@@ -7,19 +7,15 @@ namespace ContrastiveML.Samples;
 /// <c>probe --baselines-from</c>: the raw-pixel and random-init accuracies of an earlier probe run, reused when they
 /// would come out the same. Both depend only on the data split, the encoder (kind, width, pooling) and the seed
 /// that initialises it, never on the pretraining method, so a comparison of methods needs them once. The earlier
-/// file must match on every one of those, or the run stops and names the field.
+/// file must match on every one of those, or the run stops and names the field. CMC is the exception: its random-init
+/// encoder (one half-width backbone per view, behind the view split) is not the others', so a cmc run takes its
+/// baselines only from another cmc run and the other methods never from one.
 /// </summary>
 internal static class ProbeBaselines
 {
     /// <summary>Reads the two baseline accuracies from <paramref name="path"/> after checking it matches <paramref name="settings"/>.</summary>
     public static (double RawPixelAccuracy, double RandomEncoderAccuracy) Read(string path, ProbeCommand.ProbeSettings settings, long trainRows, long testRows)
     {
-        if (settings.Method == "cmc")
-        {
-            throw new ArgumentException(
-                "--baselines-from cannot serve --method cmc: CMC's random-init encoder (one half-width backbone per view) is not the encoder the other methods " +
-                "start from, so its baseline must be measured; drop --baselines-from.");
-        }
         if (!File.Exists(path)) throw new FileNotFoundException($"--baselines-from: the file '{path}' does not exist.", path);
         JsonElement root;
         try
@@ -32,7 +28,14 @@ internal static class ProbeBaselines
             throw new InvalidDataException($"--baselines-from: '{path}' is not JSON ({error.Message}); expected a file `probe --json` wrote.", error);
         }
         if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"--baselines-from: '{path}' holds a JSON {root.ValueKind}; expected the object `probe --json` writes.");
-        if (root.TryGetProperty("method", out JsonElement earlierMethod) && earlierMethod.ValueKind == JsonValueKind.String && earlierMethod.GetString() == "cmc")
+        bool earlierIsCmc = root.TryGetProperty("method", out JsonElement earlierMethod) && earlierMethod.ValueKind == JsonValueKind.String && earlierMethod.GetString() == "cmc";
+        if (settings.Method == "cmc" && !earlierIsCmc)
+        {
+            throw new InvalidDataException(
+                $"--baselines-from: '{path}' is not a cmc run, and CMC's random-init encoder (one half-width backbone per view) is not the encoder the other " +
+                "methods start from; use an earlier cmc run's file or drop --baselines-from.");
+        }
+        if (settings.Method != "cmc" && earlierIsCmc)
         {
             throw new InvalidDataException($"--baselines-from: '{path}' is a cmc run, whose random-init encoder differs from the other methods'; use a run of another method.");
         }

@@ -50,7 +50,9 @@ internal static class ProbeCommand
         var onnx = new Option<string?>("--onnx") { Description = "Also save the pretrained encoder as ONNX here." };
         var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
         var memoryBank = new Option<int?>("--memory-bank") { Description = "cmc: negatives from a memory bank of this many recent images per view (default: the paper's 16384, at most a tenth of the training images); 0 takes the negatives from the batch instead." };
-        var baselinesFrom = new Option<string?>("--baselines-from") { HelpName = "probe.json", Description = "Take the raw-pixel and random-init accuracies from an earlier probe --json file of the same data, encoder, width, pooling and seed instead of measuring them again (saves about 4 minutes; not for cmc, whose random-init encoder differs)." };
+        var views = new Option<int?>("--views") { Description = "supcon only: augmented views per image, 2 as in the paper or 1 (half the encoder work per image; the positives then come from the labels alone). Default: the estimator's 2." };
+        var independentViews = new Option<bool>("--independent-views") { Description = "cmc only: cut each view from its own augmented copy of the image (own crop and flip) instead of one copy shared by the views (the paper's code)." };
+        var baselinesFrom = new Option<string?>("--baselines-from") { HelpName = "probe.json", Description = "Take the raw-pixel and random-init accuracies from an earlier probe --json file of the same data, encoder, width, pooling and seed instead of measuring them again (saves about 4 minutes; a cmc run only from an earlier cmc run, whose random-init encoder differs from the others')." };
         var plots = CommonOptions.Plots();
         var checkpointDirectory = CommonOptions.CheckpointDirectory();
         var checkpointEvery = CommonOptions.CheckpointEvery();
@@ -58,7 +60,7 @@ internal static class ProbeCommand
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
             method, metricLoss, miner, noLabels, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, batchNormGroups, denseLossWeight, gridSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots, memoryBank,
-            checkpointDirectory, checkpointEvery, baselinesFrom,
+            checkpointDirectory, checkpointEvery, baselinesFrom, views, independentViews,
         };
         command.SetAction(parse =>
         {
@@ -70,7 +72,7 @@ internal static class ProbeCommand
                 parse.GetValue(keyMomentum),
                 parse.GetValue(queueSize) ?? (parse.GetValue(method) == "densecl" ? DenseClProbeDefaults.QueueSize : MoCoProbeDefaults.QueueSize),
                 parse.GetValue(batchNormGroups), parse.GetValue(denseLossWeight), parse.GetValue(gridSize), parse.GetValue(baselinesFrom),
-                new MetricSettings(parse.GetValue(metricLoss)!, parse.GetValue(miner), parse.GetValue(noLabels)));
+                new MetricSettings(parse.GetValue(metricLoss)!, parse.GetValue(miner), parse.GetValue(noLabels)), parse.GetValue(views), parse.GetValue(independentViews));
             TextWriter stderr = parse.InvocationConfiguration.Error;
             using var interrupt = new ConsoleInterrupt(stderr);
             try
@@ -93,7 +95,7 @@ internal static class ProbeCommand
         int CheckpointEvery = CommonOptions.DefaultCheckpointEvery, int? MemoryBank = null,
         double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize,
         int? BatchNormGroups = null, double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null, string? BaselinesFrom = null,
-        MetricSettings? Metric = null);
+        MetricSettings? Metric = null, int? Views = null, bool IndependentViews = false);
     /// <summary>The metric-learning choices of the command line: loss, miner (null: the loss's default) and whether to ignore the labels.</summary>
     internal sealed record MetricSettings(string Loss, string? Miner, bool NoLabels);
 
@@ -237,6 +239,16 @@ internal static class ProbeCommand
             figures["queueSize"] = settings.QueueSize;
             figures["shuffleBatchNormGroups"] = settings.BatchNormGroups ?? MoCoBatchNormGroups(settings.BatchSize);
         }
+        if (settings.Method == "cmc")
+        {
+            figures["memoryBank"] = settings.MemoryBank == 0 ? 0 : CmcMemoryBankSize(settings, trainRows);
+            figures["augmentViewsIndependently"] = settings.IndependentViews;
+        }
+        if (settings.Method == "supcon")
+        {
+            figures["viewsPerImage"] = settings.Views ?? new SupConOptions().ViewsPerImage;
+            figures["temperature"] = settings.Temperature ?? new SupConOptions().Temperature;
+        }
         if (settings.Method == "densecl")
         {
             figures["denseLossWeight"] = settings.DenseLossWeight;
@@ -266,6 +278,7 @@ internal static class ProbeCommand
             var cmc = new CmcOptions();
             Fill(cmc, settings);
             if (settings.Temperature is double tau) cmc.Temperature = tau;
+            cmc.AugmentViewsIndependently = settings.IndependentViews;
             if (settings.MemoryBank == 0) cmc.Negatives = CmcNegatives.Batch;
             else cmc.MemoryBankSize = CmcMemoryBankSize(settings, trainRows);
             if (settings.CropScaleMin is double crop)
@@ -311,6 +324,7 @@ internal static class ProbeCommand
             var supCon = new SupConOptions { LabelColumnName = "Label" };
             Fill(supCon, settings);
             if (settings.Temperature is double t) supCon.Temperature = t;
+            if (settings.Views is int viewsPerImage) supCon.ViewsPerImage = viewsPerImage;
             supCon.Augmentation = Augmentation(settings);
             adjust(supCon);
             return ml.Transforms.SupCon(supCon);

@@ -85,6 +85,48 @@ public class CmcReproducibilityTests : IDisposable
         hotter.Temperature = 0.2;
         error = Assert.Throws<InvalidDataException>(() => ml.Transforms.Cmc(hotter).Fit(data));
         Assert.Contains("Temperature = 0.07", error.Message);
+
+        CmcOptions independent = Options(checkpoints: _directory);
+        independent.AugmentViewsIndependently = true;
+        error = Assert.Throws<InvalidDataException>(() => ml.Transforms.Cmc(independent).Fit(data));
+        Assert.Contains("AugmentViewsIndependently = False", error.Message);
+        Assert.Contains("AugmentViewsIndependently = True", error.Message);
+    }
+
+    [Fact]
+    public void IndependentViewAugmentationIsReproducibleAndDiffersFromASharedCrop()
+    {
+        CmcOptions Independent(int seed)
+        {
+            CmcOptions options = Options(seed);
+            options.AugmentViewsIndependently = true;
+            return options;
+        }
+        float[][] first = Embeddings(new MLContext(1), TinyFits.Data(new MLContext(1), 40), Independent(11));
+        float[][] second = Embeddings(new MLContext(2), TinyFits.Data(new MLContext(2), 40), Independent(11));
+        for (int i = 0; i < first.Length; i++) Assert.Equal(first[i], second[i]);
+        float[][] shared = Embeddings(new MLContext(1), TinyFits.Data(new MLContext(1), 40), Options(seed: 11));
+        double maxDifference = first.Zip(shared).SelectMany(p => p.First.Zip(p.Second, (a, b) => Math.Abs(a - b))).Max();
+        Assert.True(maxDifference > 1e-3, $"max |difference| {maxDifference}");
+    }
+
+    [Fact]
+    public void ViewsFromSeparateCopiesTakeViewVFromCopyV()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var shape = new ImageShape(1, 8, 8);
+        var splitter = Methods.Cmc.CmcViewSplitter.Create(CmcViewSplit.TwoFrequencyBands, shape, mean: 0.4f, std: 0.2f, lowPassSigma: 0);
+        using var encoder = Methods.Cmc.CmcEncoder.Create(shape, splitter, Encoders.EncoderKind.CompactCnn, 4, Encoders.EmbeddingPooling.Global);
+        encoder.eval();
+        TorchSharp.torch.manual_seed(5);
+        var a = TorchSharp.torch.rand(3, 1, 8, 8);
+        var b = TorchSharp.torch.rand(3, 1, 8, 8);
+        var fromA = encoder.ForwardViews(a);
+        var fromB = encoder.ForwardViews(b);
+        var mixed = encoder.ForwardViews(new[] { a, b });
+        Assert.Equal(fromA[0].data<float>().ToArray(), mixed[0].data<float>().ToArray());
+        Assert.Equal(fromB[1].data<float>().ToArray(), mixed[1].data<float>().ToArray());
+        Assert.Throws<ArgumentException>(() => encoder.ForwardViews(new[] { a }));
     }
 
     [Fact]

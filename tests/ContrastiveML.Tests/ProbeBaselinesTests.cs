@@ -57,12 +57,24 @@ public sealed class ProbeBaselinesTests : IDisposable
     }
 
     [Fact]
-    public void CmcRunsMeasureTheirOwnBaselines()
+    public void CmcAndTheOtherMethodsNeverShareBaselines()
     {
-        var error = Assert.Throws<ArgumentException>(() => ProbeBaselines.Read(Earlier(), Settings(method: "cmc"), 60000, 10000));
-        Assert.Contains("cmc", error.Message);
+        var error = Assert.Throws<InvalidDataException>(() => ProbeBaselines.Read(Earlier(), Settings(method: "cmc"), 60000, 10000));
+        Assert.Contains("not a cmc run", error.Message);
         var fromCmc = Assert.Throws<InvalidDataException>(() => ProbeBaselines.Read(Earlier(f => f["method"] = "cmc"), Settings(), 60000, 10000));
-        Assert.Contains("cmc run", fromCmc.Message);
+        Assert.Contains("is a cmc run", fromCmc.Message);
+    }
+
+    [Fact]
+    public void ACmcRunReusesAnEarlierCmcRunsBaselines()
+    {
+        string earlier = Earlier(f => { f["method"] = "cmc"; f["randomEncoderAccuracy"] = 0.8838; });
+        (double raw, double random) = ProbeBaselines.Read(earlier, Settings(method: "cmc"), 60000, 10000);
+        Assert.Equal(0.8443, raw);
+        Assert.Equal(0.8838, random);
+        // The same field checks as for the other methods.
+        var error = Assert.Throws<InvalidDataException>(() => ProbeBaselines.Read(earlier, Settings(method: "cmc", seed: 2), 60000, 10000));
+        Assert.Contains("seed", error.Message);
     }
 
     [Fact]

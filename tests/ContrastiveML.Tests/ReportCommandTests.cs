@@ -78,9 +78,31 @@ public sealed class ReportCommandTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("(command line not recorded)", output);
         Assert.Contains("upper reference is missing", output);
-        // Raw pixels 83.33% in one file and 84.43% in the other: the table shows the mean, 83.88%, and says so.
-        Assert.Contains("| reference: raw pixels | - | 83.88% |", output);
-        Assert.Contains("disagree on the raw-pixel reference (83.33% to 84.43%", output);
+        // Raw pixels 84.43% in one file and 83.33% in the other: a reference row each, named, nothing averaged, and a note.
+        Assert.Contains("| reference: raw pixels (simclr) | - | 84.43% | - | -3.66 pts |", output);
+        Assert.Contains("| reference: raw pixels (supcon) | - | 83.33% | - | -4.76 pts |", output);
+        Assert.Contains("different raw-pixel references (84.43% in simclr; 83.33% in supcon)", output);
+        // Each method against its own file: supcon 90.00 - 83.33 = +6.67.
+        Assert.Contains("| supcon | CompactCnn | **90.00%** | +6.67 pts | +1.91 pts |", output);
+    }
+
+    [Fact]
+    public void CmcIsComparedWithItsOwnRandomInitEncoder()
+    {
+        string simclr = Probe("simclr", 0.9066);
+        string cmc = Probe("cmc", 0.8874, random: 0.8838);
+
+        var (code, output, error) = CliRunner.Run("report", "--probes", simclr, cmc, "--plots", Path.Combine(_folder, "plots"));
+
+        Assert.True(code == 0, error);
+        // 88.74 - 88.38 = +0.36 (not against SimCLR's 88.09, nor a mean of the two).
+        Assert.Contains("| cmc | CompactCnn | **88.74%** | +4.31 pts | +0.36 pts |", output);
+        Assert.Contains("| simclr | CompactCnn | **90.66%** | +6.23 pts | +2.57 pts |", output);
+        Assert.Contains("| reference: raw pixels | - | 84.43% | - | - |", output);
+        Assert.Contains("| reference: random-init encoder (simclr) | - | 88.09% | +3.66 pts | - |", output);
+        Assert.Contains("| reference: random-init encoder (cmc) | - | 88.38% | +3.95 pts | - |", output);
+        Assert.Contains("CMC's random-init encoder is its own pair of half-width view encoders", output);
+        Assert.DoesNotContain("disagree", output);
     }
 
     [Fact]

@@ -274,6 +274,62 @@ public class SupConEstimatorTests
         Assert.Contains("at least two classes with 4 or more rows", error.Message);
     }
 
+    [Theory]
+    [InlineData(nameof(SupConOptions.Temperature), "0", "positive")]
+    [InlineData(nameof(SupConOptions.ViewsPerImage), "0", "1 or 2")]
+    [InlineData(nameof(SupConOptions.ViewsPerImage), "3", "1 or 2")]
+    [InlineData(nameof(SupConOptions.ProjectionDim), "0", "at least 1")]
+    public void InvalidOptionsNameTheOptionTheValueAndWhatIsAllowed(string option, string value, string allowed)
+    {
+        SupConOptions options = Options();
+        switch (option)
+        {
+            case nameof(SupConOptions.Temperature): options.Temperature = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            case nameof(SupConOptions.ViewsPerImage): options.ViewsPerImage = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            default: options.ProjectionDim = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+        }
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext(1).Transforms.SupCon(options));
+        Assert.Equal(option, error.ParamName);
+        Assert.Contains(allowed, error.Message);
+        Assert.Contains($"found {value}", error.Message);
+    }
+
+    [Fact]
+    public void OneViewPerImageTrainsOnTheLabelsAloneAndRoundTrips()
+    {
+        var ml = new MLContext(1);
+        IDataView data = UIntData(ml);
+        SupConOptions options = Options(maxSteps: 3);
+        options.ViewsPerImage = 1;
+        var progress = new List<Training.TrainingProgress>();
+        options.Progress = new SynchronousProgress(progress.Add);
+        options.ProgressIntervalSeconds = 1e-6;
+        ContrastiveEncoderTransformer model = ml.Transforms.SupCon(options).Fit(data);
+        Assert.Equal(3, model.Report.Steps);
+        // One view: the loss is finite and positive (8 images of 3 classes: some anchors have same-class partners).
+        Assert.All(model.Report.LossCurve, p => Assert.True(double.IsFinite(p.Loss) && p.Loss > 0, $"loss {p.Loss}"));
+        Assert.All(progress, p => Assert.True(p.Extra["anchorsWithPositives"] > 0));
+
+        // Differs from the two-view fit of the same seed (the views are drawn differently), and saves and loads.
+        SupConOptions twoViews = Options(maxSteps: 3);
+        float[][] one = TinyFits.Embeddings(ml, model.Transform(data));
+        float[][] two = TinyFits.Embeddings(ml, ml.Transforms.SupCon(twoViews).Fit(data).Transform(data));
+        Assert.NotEqual(one[0], two[0]);
+        string path = Path.Combine(Path.GetTempPath(), $"supcon-one-view-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(model, data.Schema, path);
+            ITransformer loaded = ml.Model.Load(path, out _);
+            float[][] reloaded = TinyFits.Embeddings(ml, loaded.Transform(data));
+            for (int i = 0; i < one.Length; i++)
+                for (int j = 0; j < one[i].Length; j++) Assert.Equal(one[i][j], reloaded[i][j], 4);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Int64LabelsBeyondDoublePrecisionStayDistinct()
     {

@@ -50,6 +50,8 @@ public sealed class ResNet18Encoder : ImageEncoder
 
         Pooling = pooling;
         RegisterComponents();
+        // No batch counter: its per-forward increment passes finalizer-owned Scalars into libtorch (BatchNormBatchCounter).
+        BatchNormBatchCounter.Remove(this);
     }
 
     /// <summary>How the last feature map is pooled into the embedding.</summary>

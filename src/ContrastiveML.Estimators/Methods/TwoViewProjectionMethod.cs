@@ -65,7 +65,7 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
 
     public void SaveState(BinaryWriter writer)
     {
-        // Module.save writes the state dictionary: parameters and buffers (BatchNorm running mean, variance, batch count).
+        // Module.save writes the state dictionary: parameters and buffers (BatchNorm running mean and variance).
         Encoder.save(writer);
         _head?.save(writer);
     }
@@ -86,12 +86,18 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
     /// images: rows 0..N-1 the first views, N..2N-1 the second views of the same images. One forward over both, so
     /// BatchNorm sees all 2N views together, as in SimCLR.
     /// </summary>
-    protected Tensor ProjectTwoViews(ContrastiveBatch batch)
+    protected Tensor ProjectTwoViews(ContrastiveBatch batch) => ProjectViews(batch, 2);
+
+    /// <summary>
+    /// As <see cref="ProjectTwoViews"/> for <paramref name="views"/> views per image (SupCon may take one): [V·N, projection],
+    /// view v of image i in row v·N + i.
+    /// </summary>
+    protected Tensor ProjectViews(ContrastiveBatch batch, int views)
     {
-        Tensor first = _augmenter.MakeView(batch.Images, batch.Generator);
-        Tensor second = _augmenter.MakeView(batch.Images, batch.Generator);
+        var made = new Tensor[views];
+        for (int v = 0; v < views; v++) made[v] = _augmenter.MakeView(batch.Images, batch.Generator);
         ViewsMade?.Invoke();
-        Tensor embeddings = Encoder.forward(batch.Normalize(cat(new[] { first, second }, 0)));
+        Tensor embeddings = Encoder.forward(batch.Normalize(views == 1 ? made[0] : cat(made, 0)));
         return _head is null ? embeddings : _head.forward(embeddings);
     }
 }

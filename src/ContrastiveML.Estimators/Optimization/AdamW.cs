@@ -69,7 +69,8 @@ internal sealed class AdamW : IParameterOptimizer
             w.mul_(decay);
             Tensor m = _firstMoment.For(i).mul_(beta1).add_(g, oneMinusBeta1);
             Tensor v = _secondMoment.For(i).mul_(beta2).addcmul_(g, g, oneMinusBeta2);
-            Tensor denominator = v.sqrt().div_(s.Of(Math.Sqrt(biasCorrection2))).add_(epsilon);
+            // add_(Scalar) alone would pass an implicit alpha of 1: give it the kept one.
+            Tensor denominator = v.sqrt().div_(s.Of(Math.Sqrt(biasCorrection2))).add_(epsilon, KeptScalars.One);
             w.addcdiv_(m, denominator, s.Of(-lr / biasCorrection1));
         }
     }

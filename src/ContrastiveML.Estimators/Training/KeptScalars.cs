@@ -58,7 +58,10 @@ internal sealed class KeptScalars : IDisposable
 /// <summary>
 /// Tensor additions with the explicit, never-collected alpha <see cref="KeptScalars.One"/>: <c>a + b</c> and
 /// <c>a.add_(b)</c> pass a finalizer-owned <c>alpha = 1</c> (see <see cref="KeptScalars"/>); subtraction,
-/// multiplication and division of two tensors pass no Scalar and need no replacement.
+/// multiplication and division of two tensors pass no Scalar and need no replacement. TorchSharp adds the same hidden
+/// alpha to <c>x.add(scalar)</c>, <c>x.add_(scalar)</c> and <c>number - x</c> (<c>x.neg().add(number)</c>): write
+/// <c>x.add(s.Of(k), KeptScalars.One)</c>; and <c>arange(stop)</c> / <c>arange(start, stop)</c> make their own 0 and
+/// step 1: pass all three bounds as kept Scalars.
 /// </summary>
 internal static class KeptScalarArithmetic
 {

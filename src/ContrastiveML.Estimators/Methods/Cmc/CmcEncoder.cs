@@ -65,6 +65,20 @@ internal sealed class CmcEncoder : ImageEncoder
         return split.Select((view, v) => views[v].forward(view)).ToArray();
     }
 
+    /// <summary>
+    /// Each view's pooled features with view v cut from <paramref name="inputs"/>[v] (one augmented copy per view,
+    /// <see cref="CmcOptions.AugmentViewsIndependently"/>); images in [0, 1].
+    /// </summary>
+    public Tensor[] ForwardViews(IReadOnlyList<Tensor> inputs)
+    {
+        if (inputs.Count != ViewCount) throw new ArgumentException($"Expected one input per view ({ViewCount}); got {inputs.Count}.", nameof(inputs));
+        return inputs.Select((input, v) =>
+        {
+            CheckInput(input);
+            return views[v].forward(_splitter.Split(input)[v]);
+        }).ToArray();
+    }
+
     /// <inheritdoc />
     public override Tensor ForwardFeatureMap(Tensor input)
     {

@@ -10,7 +10,7 @@ namespace ContrastiveML.Methods.Cmc;
 
 /// <summary>
 /// CMC's training step: one augmented copy of each image (crop and flip, shared by its views, as the paper's code
-/// augments before the colour split), split into views, one encoder per view, one linear projection per view to the
+/// augments before the colour split; or one copy per view, <see cref="CmcOptions.AugmentViewsIndependently"/>), split into views, one encoder per view, one linear projection per view to the
 /// contrast space, and the CMC loss over the views with batch or memory-bank negatives. The projections are
 /// training-only; the exported embedding is the concatenation of the view encoders' pooled features.
 /// </summary>
@@ -22,6 +22,7 @@ internal sealed class CmcMethod : IContrastiveMethod
     private readonly ViewAugmenter _augmenter;
     private readonly double _temperature;
     private readonly CmcObjective _objective;
+    private readonly bool _augmentViewsIndependently;
     private readonly IReadOnlyList<KeyValuePair<string, string>> _settings;
     private Tensor[]? _pending; // this step's projections, written to the bank after the optimiser step
 
@@ -34,6 +35,7 @@ internal sealed class CmcMethod : IContrastiveMethod
         _augmenter = new ViewAugmenter(options.AugmentationFor(shape), shape);
         _temperature = options.Temperature;
         _objective = options.Objective;
+        _augmentViewsIndependently = options.AugmentViewsIndependently;
         var c = System.Globalization.CultureInfo.InvariantCulture;
         _settings = new KeyValuePair<string, string>[]
         {
@@ -44,6 +46,7 @@ internal sealed class CmcMethod : IContrastiveMethod
             new(nameof(CmcOptions.Negatives), options.Negatives.ToString()),
             new(nameof(CmcOptions.MemoryBankSize), options.Negatives == CmcNegatives.MemoryBank ? options.MemoryBankSize.ToString(c) : "none"),
             new(nameof(CmcOptions.ProjectionDim), options.ProjectionDim.ToString(c)),
+            new(nameof(CmcOptions.AugmentViewsIndependently), options.AugmentViewsIndependently.ToString()),
         };
     }
 
@@ -73,8 +76,9 @@ internal sealed class CmcMethod : IContrastiveMethod
     {
         // The encoder takes images in [0, 1] and normalises each view itself (the Lab conversion needs unnormalised
         // sRGB), so batch.Normalize is not used; the estimator exports with the pixel scale alone to match.
-        Tensor images = _augmenter.MakeView(batch.Images, batch.Generator);
-        Tensor[] features = _encoder.ForwardViews(images);
+        Tensor[] features = _augmentViewsIndependently
+            ? _encoder.ForwardViews(Enumerable.Range(0, _encoder.ViewCount).Select(_ => _augmenter.MakeView(batch.Images, batch.Generator)).ToList())
+            : _encoder.ForwardViews(_augmenter.MakeView(batch.Images, batch.Generator));
         Tensor[] projections = features.Select((f, v) => _heads[v].forward(f)).ToArray();
         Tensor loss = CmcLoss.Compute(projections, _temperature, _objective, _bank?.Banks());
         if (_bank != null)

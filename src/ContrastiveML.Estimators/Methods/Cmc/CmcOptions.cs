@@ -54,6 +54,16 @@ public sealed class CmcOptions : ContrastiveEncoderOptions
     /// </summary>
     public SimClrAugmentationOptions? Augmentation;
 
+    /// <summary>
+    /// False (default, as the paper's code): one augmented copy per image, split into the views, so every view shows the
+    /// same crop. True: each view is cut from its own augmented copy (its own crop and flip), so the views share less
+    /// than the content of the image: the direction Tian et al. take in "What Makes for Good Views for Contrastive
+    /// Learning?" (NeurIPS 2020, the InfoMin principle). On 1-channel images, where the views are two frequency bands of
+    /// one picture, the shared crop leaves the encoders an easy, low-level match (edges in the high band sit where the
+    /// low band changes); separate crops ask them to match the object instead. Costs one more augmentation per view.
+    /// </summary>
+    public bool AugmentViewsIndependently;
+
     /// <inheritdoc />
     internal override void Validate()
     {

@@ -6,7 +6,7 @@ namespace ContrastiveML.Methods.MoCo;
 /// MoCo's momentum update (He et al. 2020, eq. 2) of one key module from its query module:
 /// <code>
 /// θ_k ← m·θ_k + (1 − m)·θ_q        for every parameter
-/// b_k ← b_q                        for every buffer (BatchNorm running statistics and batch count)
+/// b_k ← b_q                        for every buffer (BatchNorm running statistics)
 /// </code>
 /// The key module is built with the query's architecture and starts as an exact copy of its state; its parameters never
 /// require gradients (the optimiser must not see them: <see cref="Apply"/> is the only thing that changes them).

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace ContrastiveML.Methods.SupCon;
 
 /// <summary>
-/// SupCon's training step: two views per image, encoder, projection head, SupCon loss over the 2N stacked projections
-/// with the labels repeated for the second view.
+/// SupCon's training step: two views per image (or one, <see cref="SupConOptions.ViewsPerImage"/>), encoder, projection
+/// head, SupCon loss over the V·N stacked projections with the labels repeated for each view.
 /// </summary>
 internal sealed class SupConMethod : TwoViewProjectionMethod
 {
@@ -15,6 +15,7 @@ internal sealed class SupConMethod : TwoViewProjectionMethod
     public const string SameClassFigure = "anchorsWithPositives";
 
     private readonly double _temperature;
+    private readonly int _views;
     private double _fractionSum;
     private int _fractionSteps;
 
@@ -22,21 +23,26 @@ internal sealed class SupConMethod : TwoViewProjectionMethod
         : base(encoder, options.AugmentationFor(shape), shape, options.ProjectionHiddenDim, options.ProjectionDim)
     {
         _temperature = options.Temperature;
+        _views = options.ViewsPerImage;
     }
 
     public override string Name => "SupCon";
 
     public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint() =>
-        new KeyValuePair<string, string>[] { new("Temperature", _temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture)) };
+        new KeyValuePair<string, string>[]
+        {
+            new("Temperature", _temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
+            new("ViewsPerImage", _views.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        };
 
     public override Tensor ComputeLoss(ContrastiveBatch batch)
     {
         Tensor labels = batch.Labels ?? throw new InvalidOperationException("SupCon needs class labels; the batch has none.");
-        Tensor projections = ProjectTwoViews(batch);
-        Tensor stackedLabels = cat(new[] { labels, labels }, 0);
+        Tensor projections = ProjectViews(batch, _views);
+        Tensor stackedLabels = _views == 2 ? cat(new[] { labels, labels }, 0) : labels;
         Tensor loss = SupConLoss.Compute(projections, stackedLabels, _temperature, out _);
         // With two views every anchor has its own other view as a positive; report the fraction that also has another
-        // image of its class in the batch (what makes SupCon differ from SimCLR).
+        // image of its class in the batch (what makes SupCon differ from SimCLR; with one view, the anchors that count).
         long n = labels.shape[0];
         using (NewDisposeScope())
         {

@@ -31,6 +31,15 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
     public int ProjectionHiddenDim;
 
     /// <summary>
+    /// Augmented views of each image in a batch: 2, as in the paper, or 1. With labels, every other image of an
+    /// anchor's class in the batch is a positive, so a second view is not needed for the anchor to have positives;
+    /// one view halves the encoder's work per image (so a time budget covers twice the images), and the paper's reference
+    /// code accepts any number of views, one included. With one view an image whose class appears only once in its
+    /// batch has no positive and is left out of that step's loss (it still serves as a negative).
+    /// </summary>
+    public int ViewsPerImage = 2;
+
+    /// <summary>
     /// The view-making augmentation (the paper uses SimCLR's); null picks SimCLR's defaults for 3-channel input and
     /// <see cref="SimClrAugmentationOptions.ForSmallGrayscale"/> for 1-channel input.
     /// </summary>
@@ -54,6 +63,7 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
         base.Validate();
         if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("The label column name must be given.", nameof(LabelColumnName));
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), Temperature, "positive");
+        Require(ViewsPerImage is 1 or 2, nameof(ViewsPerImage), ViewsPerImage, "1 or 2");
         Require(ProjectionDim >= 1, nameof(ProjectionDim), ProjectionDim, "at least 1");
         Require(ProjectionHiddenDim >= 0, nameof(ProjectionHiddenDim), ProjectionHiddenDim, "0 (embedding dimension) or positive");
         Require(!ClassBalancedBatches || SamplesPerClass >= 2, nameof(SamplesPerClass), SamplesPerClass, "at least 2 with ClassBalancedBatches");

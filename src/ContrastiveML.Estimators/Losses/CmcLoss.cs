@@ -1,3 +1,5 @@
+using ContrastiveML.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -45,10 +47,14 @@ public static class CmcLoss
         CheckViews(views, memoryBanks);
 
         using var scope = NewDisposeScope();
+        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars), arange's bounds and
+        // step included; Term runs inside this method, so its uses are covered too.
+        using var s = new KeptScalars();
+        Scalar tau = s.Of(temperature);
         Tensor[] z = views.Select(v => F.normalize(v, p: 2, dim: 1)).ToArray();
         Tensor[]? banks = memoryBanks?.Select(b => F.normalize(b.detach(), p: 2, dim: 1)).ToArray();
         long n = z[0].shape[0];
-        Tensor diagonal = arange(n, dtype: ScalarType.Int64, device: z[0].device);
+        Tensor diagonal = arange(s.Of(0L), s.Of(n), KeptScalars.One, dtype: ScalarType.Int64, device: z[0].device);
         Tensor first = zeros(n, dtype: ScalarType.Int64, device: z[0].device);
 
         Tensor Term(int anchor, int contrast)
@@ -56,19 +62,19 @@ public static class CmcLoss
             if (banks == null)
             {
                 // Row n: the anchor against view `contrast` of every image in the batch; the positive is column n.
-                return F.cross_entropy(z[anchor].matmul(z[contrast].t()).div(temperature), diagonal);
+                return F.cross_entropy(z[anchor].matmul(z[contrast].t()).div(tau), diagonal);
             }
             // Column 0: the positive, then the K bank entries of view `contrast`.
             Tensor positive = z[anchor].mul(z[contrast]).sum(1, keepdim: true);
             Tensor negatives = z[anchor].matmul(banks[contrast].t());
-            return F.cross_entropy(cat(new[] { positive, negatives }, 1).div(temperature), first);
+            return F.cross_entropy(cat(new[] { positive, negatives }, 1).div(tau), first);
         }
 
         Tensor? total = null;
         foreach (var (i, j) in Pairs(views.Count, objective))
         {
-            Tensor pair = Term(i, j).add(Term(j, i));
-            total = total is null ? pair : total.add(pair);
+            Tensor pair = Term(i, j).Plus(Term(j, i));
+            total = total is null ? pair : total.Plus(pair);
         }
         return total!.MoveToOuterDisposeScope();
     }

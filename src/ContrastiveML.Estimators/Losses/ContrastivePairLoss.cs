@@ -1,3 +1,5 @@
+using ContrastiveML.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -55,6 +57,10 @@ public static class ContrastivePairLoss
         LossChecks.FeaturesAndLabels(embeddings, labels, nameof(embeddings), nameof(labels));
 
         using var scope = NewDisposeScope();
+        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars); integers stay Int64
+        // Scalars, as the implicit conversions made them, so the results are unchanged.
+        using var s = new KeptScalars();
+        Scalar zero = s.Of(0L);
         long n = embeddings.shape[0];
         var d = Distances.Matrix(embeddings, distance);
         var same = labels.unsqueeze(1).eq(labels.unsqueeze(0));
@@ -63,23 +69,24 @@ public static class ContrastivePairLoss
         if (mining == PairMining.Hard)
         {
             var detached = d.detach();
-            var columns = arange(n, dtype: ScalarType.Int64, device: d.device).unsqueeze(0);
-            var farthest = detached.masked_fill(positive.logical_not(), double.NegativeInfinity).argmax(1).unsqueeze(1);
-            var nearest = detached.masked_fill(negative.logical_not(), double.PositiveInfinity).argmin(1).unsqueeze(1);
+            // arange(n) would convert 0, n and the step 1 to Scalars inside TorchSharp: all three given here.
+            var columns = arange(zero, s.Of(n), KeptScalars.One, dtype: ScalarType.Int64, device: d.device).unsqueeze(0);
+            var farthest = detached.masked_fill(positive.logical_not(), s.Of(double.NegativeInfinity)).argmax(1).unsqueeze(1);
+            var nearest = detached.masked_fill(negative.logical_not(), s.Of(double.PositiveInfinity)).argmin(1).unsqueeze(1);
             positive = columns.eq(farthest).logical_and(positive.any(1, keepdim: true));
             negative = columns.eq(nearest).logical_and(negative.any(1, keepdim: true));
         }
 
-        var posLoss = F.relu(d - positiveMargin);
-        var negLoss = F.relu(negativeMargin - d);
-        var posActive = positive.logical_and(posLoss.detach().gt(0));
-        var negActive = negative.logical_and(negLoss.detach().gt(0));
+        var posLoss = F.relu(d.sub(s.Of(positiveMargin)));
+        var negLoss = F.relu(d.neg().add(s.Of(negativeMargin), KeptScalars.One));   // m₋ − d, as TorchSharp's `m - d` computes it
+        var posActive = positive.logical_and(posLoss.detach().gt(zero));
+        var negActive = negative.logical_and(negLoss.detach().gt(zero));
         long nPos = posActive.sum().item<long>(), nNeg = negActive.sum().item<long>();
         long selected = positive.sum().item<long>() + negative.sum().item<long>();
 
-        var loss = embeddings.sum() * 0;
-        if (nPos > 0) loss = loss + posLoss.masked_fill(posActive.logical_not(), 0).sum() / nPos;
-        if (nNeg > 0) loss = loss + negLoss.masked_fill(negActive.logical_not(), 0).sum() / nNeg;
+        var loss = embeddings.sum().mul(zero);
+        if (nPos > 0) loss = loss.Plus(posLoss.masked_fill(posActive.logical_not(), zero).sum().div(s.Of(nPos)));
+        if (nNeg > 0) loss = loss.Plus(negLoss.masked_fill(negActive.logical_not(), zero).sum().div(s.Of(nNeg)));
         return new MinedLoss(loss.MoveToOuterDisposeScope(), selected, nPos + nNeg);
     }
 }

@@ -1,3 +1,4 @@
+using ContrastiveML.Training;
 using static TorchSharp.torch;
 
 namespace ContrastiveML.Losses;
@@ -47,8 +48,9 @@ public static class DenseInfoNceLoss
             if (other.device_type != queryGrid.device_type || other.device_index != queryGrid.device_index)
                 throw new ArgumentException($"The {name} ({other.device}) is not on the query projections' device ({queryGrid.device}).", name);
         using (NewDisposeScope())
+        using (var s = new KeptScalars())   // the bounds as Scalars kept alive through the comparisons (see KeptScalars)
         {
-            if (matches.lt(0).any().item<bool>() || matches.ge(cells).any().item<bool>())
+            if (matches.lt(s.Of(0L)).any().item<bool>() || matches.ge(s.Of(cells)).any().item<bool>())
                 throw new ArgumentException($"Every match must be a cell index in [0, {cells}); found values from {matches.min().item<long>()} to {matches.max().item<long>()}.", nameof(matches));
         }
 

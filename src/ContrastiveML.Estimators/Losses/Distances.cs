@@ -1,3 +1,4 @@
+using ContrastiveML.Training;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -21,17 +22,21 @@ internal static class Distances
     /// <summary>The [N, N] matrix of distances between the rows of <paramref name="x"/> ([N, D]), differentiable.</summary>
     internal static Tensor Matrix(Tensor x, DistanceKind kind)
     {
+        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars); integers stay Int64
+        // Scalars, as the implicit conversions made them, so the results are unchanged.
+        using var s = new KeptScalars();
         switch (kind)
         {
             case DistanceKind.Euclidean:
-                var squaredNorms = x.pow(2).sum(1);
-                var squared = squaredNorms.unsqueeze(1) + squaredNorms.unsqueeze(0) - 2 * x.matmul(x.t());
+                var squaredNorms = x.pow(s.Of(2L)).sum(1);
+                var squared = squaredNorms.unsqueeze(1).Plus(squaredNorms.unsqueeze(0)) - x.matmul(x.t()).mul(s.Of(2L));
                 // The expansion can go slightly negative by rounding, and √ has an infinite derivative at 0 (0·∞ = NaN
                 // in backward for identical rows); the clamp removes both, its gradient being 0 below the floor.
-                return squared.clamp_min(SquaredFloor).sqrt();
+                return squared.clamp_min(s.Of(SquaredFloor)).sqrt();
             case DistanceKind.Cosine:
                 var z = F.normalize(x, p: 2, dim: 1);
-                return 1 - z.matmul(z.t());
+                // 1 − zzᵀ, computed as TorchSharp's `1 - t` does it: −t + 1.
+                return z.matmul(z.t()).neg().add(s.Of(1L), KeptScalars.One);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown distance kind {kind}.");
         }

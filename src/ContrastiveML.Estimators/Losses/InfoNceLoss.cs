@@ -1,3 +1,4 @@
+using ContrastiveML.Training;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -47,12 +48,13 @@ public static class InfoNceLoss
                 throw new ArgumentException($"The {name} ({other.device}) is not on the queries' device ({query.device}).", name);
 
         using var scope = NewDisposeScope();
+        using var s = new KeptScalars();   // τ as a Scalar kept alive through the division (see KeptScalars)
         var q = F.normalize(query, p: 2, dim: 1);
         var k = F.normalize(key, p: 2, dim: 1);
         var n = F.normalize(queue, p: 2, dim: 1);
         var positive = (q * k).sum(1, keepdim: true);                                      // [N, 1]
         var negatives = q.matmul(n.t());                                                    // [N, K]
-        var logits = cat(new[] { positive, negatives }, 1) / temperature;
+        var logits = cat(new[] { positive, negatives }, 1).div(s.Of(temperature));
         var target = zeros(query.shape[0], dtype: ScalarType.Int64, device: query.device);
         return F.cross_entropy(logits, target).MoveToOuterDisposeScope();
     }

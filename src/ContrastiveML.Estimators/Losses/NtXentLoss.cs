@@ -1,3 +1,4 @@
+using ContrastiveML.Training;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -54,12 +55,19 @@ public static class NtXentLoss
         // Only the returned loss outlives this call; the similarity matrix etc. are freed here (autograd holds
         // its own references to what backward needs).
         using var scope = NewDisposeScope();
+        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars); arange's bounds and
+        // its step (which TorchSharp's two-bound overload would convert itself) included.
+        using var s = new KeptScalars();
         long n = z1.shape[0];
         var z = F.normalize(cat(new[] { z1, z2 }, 0), p: 2, dim: 1);                   // [2N, D]
         var self = eye(2 * n, dtype: ScalarType.Bool, device: z.device);
-        var logits = (z.matmul(z.t()) / temperature).masked_fill(self, MaskedLogit);    // [2N, 2N]
+        var logits = z.matmul(z.t()).div(s.Of(temperature)).masked_fill(self, s.Of(MaskedLogit));   // [2N, 2N]
         // Row i < N pairs with i + N, row i ≥ N with i − N.
-        var positives = cat(new[] { arange(n, 2 * n, dtype: ScalarType.Int64, device: z.device), arange(0, n, dtype: ScalarType.Int64, device: z.device) }, 0);
+        var positives = cat(new[]
+        {
+            arange(s.Of(n), s.Of(2 * n), KeptScalars.One, dtype: ScalarType.Int64, device: z.device),
+            arange(s.Of(0L), s.Of(n), KeptScalars.One, dtype: ScalarType.Int64, device: z.device),
+        }, 0);
         return F.cross_entropy(logits, positives).MoveToOuterDisposeScope();
     }
 }

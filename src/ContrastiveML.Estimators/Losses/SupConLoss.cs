@@ -1,3 +1,5 @@
+using ContrastiveML.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -54,20 +56,24 @@ public static class SupConLoss
         LossChecks.FeaturesAndLabels(features, labels, nameof(features), nameof(labels));
 
         using var scope = NewDisposeScope();
+        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars); integers stay Int64
+        // Scalars, as the implicit conversions made them, so the results are unchanged.
+        using var s = new KeptScalars();
+        Scalar zero = s.Of(0L);
         long m = features.shape[0];
         var z = F.normalize(features, p: 2, dim: 1);
         var self = eye(m, dtype: ScalarType.Bool, device: z.device);
-        var logits = (z.matmul(z.t()) / temperature).masked_fill(self, MaskedLogit);       // [M, M]
+        var logits = z.matmul(z.t()).div(s.Of(temperature)).masked_fill(self, s.Of(MaskedLogit));   // [M, M]
         var logProb = F.log_softmax(logits, 1);
         var positive = labels.unsqueeze(1).eq(labels.unsqueeze(0)).logical_and(self.logical_not());
         var count = positive.sum(1, type: ScalarType.Int64);                                 // |P(i)|
-        var hasPositive = count.gt(0);
+        var hasPositive = count.gt(zero);
         anchorsWithPositives = hasPositive.sum().item<long>();
         if (anchorsWithPositives == 0)
-            return (features.sum() * 0).MoveToOuterDisposeScope();
+            return features.sum().mul(zero).MoveToOuterDisposeScope();
 
         // masked_fill, not a product: the masked diagonal holds about −1e9/τ and must not leak into the sum.
-        var perAnchor = -logProb.masked_fill(positive.logical_not(), 0).sum(1) / count.clamp_min(1).to_type(logProb.dtype);
+        var perAnchor = -logProb.masked_fill(positive.logical_not(), zero).sum(1) / count.clamp_min(s.Of(1L)).to_type(logProb.dtype);
         return perAnchor.masked_select(hasPositive).mean().MoveToOuterDisposeScope();
     }
 }

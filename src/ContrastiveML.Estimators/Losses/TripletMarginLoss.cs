@@ -1,3 +1,4 @@
+using ContrastiveML.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -74,11 +75,17 @@ public static class TripletMarginLoss
         LossChecks.FeaturesAndLabels(embeddings, labels, nameof(embeddings), nameof(labels));
 
         using var scope = NewDisposeScope();
-        // One explicit Scalar for the margin, alive until the end. Suspected, not proven: a Scalar converted implicitly per
-        // operation may be finalised by a GC on another thread while libtorch still reads it; once, in the full parallel
-        // suite, this loss failed libtorch's float-conversion check on a Scalar (a garbage value), and never alone.
-        using Scalar marginScalar = margin.ToScalar();
+        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars), those of the chunk loop
+        // made once before it. Once, in the full parallel suite, this loss failed libtorch's float-conversion check on a
+        // Scalar (a garbage value), never alone: most likely a finalised implicit Scalar (the margin alone was explicit then;
+        // `dap + margin` still passed a hidden alpha). Integers stay Int64 Scalars as the implicit conversions made them, and
+        // `t + m` keeps its alpha of 1 (KeptScalars.One), so the results are unchanged.
+        using var s = new KeptScalars();
+        Scalar marginScalar = s.Of(margin);
+        Scalar zero = s.Of(0L);
+        Scalar minusOne = s.Of(-1L);
         long n = embeddings.shape[0];
+        Scalar rowLength = s.Of(n);
         var d = Distances.Matrix(embeddings, distance);                                     // [N, N], differentiable
         var weights = zeros(n, n, dtype: ScalarType.Float64, device: d.device);             // the count each d(a, ·) enters Σ ℓ with
         long chunk = Math.Max(1, chunkElements / n);
@@ -95,7 +102,7 @@ public static class TripletMarginLoss
                 long c = Math.Min(chunk, pairCount - start);
                 using var inner = NewDisposeScope();
                 var anchors = pairs.narrow(0, start, c).select(1, 0);                       // [c]
-                var flat = anchors * n + pairs.narrow(0, start, c).select(1, 1);            // index of (a, p) in the flattened matrix
+                var flat = anchors.mul(rowLength).Plus(pairs.narrow(0, start, c).select(1, 1));   // index of (a, p) in the flattened matrix
                 var dap = detached.reshape(-1).index_select(0, flat).unsqueeze(1);          // [c, 1]: d(a, p)
                 var dan = detached.index_select(0, anchors);                                // [c, N]: d(a, n) for every n
                 var valid = negative.index_select(0, anchors);
@@ -103,10 +110,10 @@ public static class TripletMarginLoss
                 {
                     TripletMining.All => valid,
                     TripletMining.Hard => valid.logical_and(dan.lt(dap)),
-                    TripletMining.SemiHard => valid.logical_and(dan.gt(dap)).logical_and(dan.lt(dap + marginScalar)),
-                    _ => valid.logical_and(dan.gt(dap + marginScalar)),
+                    TripletMining.SemiHard => valid.logical_and(dan.gt(dap)).logical_and(dan.lt(dap.add(marginScalar, KeptScalars.One))),
+                    _ => valid.logical_and(dan.gt(dap.add(marginScalar, KeptScalars.One))),
                 };
-                var isActive = mined.logical_and((dap - dan + marginScalar).gt(0));              // ℓ > 0
+                var isActive = mined.logical_and((dap - dan).add(marginScalar, KeptScalars.One).gt(zero));   // ℓ > 0
                 selected += mined.sum().item<long>();
                 long chunkActive = isActive.sum().item<long>();
                 if (chunkActive == 0)
@@ -114,14 +121,14 @@ public static class TripletMarginLoss
                 active += chunkActive;
                 var counts = isActive.to(ScalarType.Float64);                               // [c, N]
                 // +#(a, p, ·) for the positive distance, −#(a, ·, n) for the negative ones (a pair can be both across triplets).
-                weights.view(-1).index_add_(0, flat, counts.sum(1), 1);
-                weights.index_add_(0, anchors, counts, -1);
+                weights.view(-1).index_add_(0, flat, counts.sum(1), KeptScalars.One);
+                weights.index_add_(0, anchors, counts, minusOne);
             }
         }
         // Summed in float64: with many active triplets the positive and negative parts are large and nearly cancel.
         var result = active == 0
-            ? embeddings.sum() * 0
-            : ((d.to(ScalarType.Float64) * weights).sum() + margin * active).div(active).to(d.dtype);
+            ? embeddings.sum().mul(zero)
+            : (d.to(ScalarType.Float64) * weights).sum().add(s.Of(margin * active), KeptScalars.One).div(s.Of(active)).to(d.dtype);
         return new MinedLoss(result.MoveToOuterDisposeScope(), selected, active);
     }
 }

@@ -1,6 +1,7 @@
 using ContrastiveML.Encoders;
 using ContrastiveML.Losses;
 using ContrastiveML.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -95,8 +96,13 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
         long n = batch.Images.shape[0];
         Tensor z = ProjectTwoViews(batch);
         if (_normalize) z = F.normalize(z, p: 2, dim: 1);
-        // Created on the batch's device, so the same code runs on CUDA.
-        Tensor imageIndex = arange(n, dtype: ScalarType.Int64, device: z.device);
+        // Created on the batch's device, so the same code runs on CUDA. arange's bounds and step as Scalars kept alive
+        // through the call (arange(n) would convert 0, n and 1 itself; see KeptScalars).
+        Tensor imageIndex;
+        using (var s = new KeptScalars())
+        {
+            imageIndex = arange(s.Of(0L), s.Of(n), KeptScalars.One, dtype: ScalarType.Int64, device: z.device);
+        }
         Tensor imageLabels = batch.Labels ?? imageIndex;
         Tensor labels = cat(new[] { imageLabels, imageLabels }, 0);
         MinedLoss mined = _loss == MetricLossKind.Triplet
@@ -114,6 +120,9 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        // Numbers as Scalars kept alive until the return (see KeptScalars); integers stay Int64, as implicitly converted.
+        using var s = new KeptScalars();
+        Scalar two = s.Of(2L);
         Tensor x = z.detach();
         long m = x.shape[0];
         Tensor d = Distances.Matrix(x, _distance);
@@ -130,7 +139,8 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
         _negativeDistance += negative.any().item<bool>() ? d.masked_select(negative).mean().item<float>() : 0;
 
         Tensor unit = F.normalize(x, p: 2, dim: 1);
-        Tensor unitDistance = (2 - 2 * unit.matmul(unit.t())).clamp_min(0).sqrt();
+        // √(2 − 2uᵀv), computed as TorchSharp's `2 - 2 * t` does it: −(2t) + 2.
+        Tensor unitDistance = unit.matmul(unit.t()).mul(two).neg().add(two, KeptScalars.One).clamp_min(s.Of(0L)).sqrt();
         Tensor otherImage = images.unsqueeze(1).ne(images.unsqueeze(0));
         double spread = unitDistance.masked_select(otherImage).mean().item<float>();
         _spread += spread;

@@ -45,8 +45,9 @@ internal sealed class SupConMethod : TwoViewProjectionMethod
         // image of its class in the batch (what makes SupCon differ from SimCLR; with one view, the anchors that count).
         long n = labels.shape[0];
         using (NewDisposeScope())
+        using (var s = new KeptScalars())   // the 1 as a Scalar kept alive through the comparison (see KeptScalars)
         {
-            long sameClass = labels.unsqueeze(1).eq(labels.unsqueeze(0)).sum(1, type: ScalarType.Int64).gt(1).sum().item<long>();
+            long sameClass = labels.unsqueeze(1).eq(labels.unsqueeze(0)).sum(1, type: ScalarType.Int64).gt(s.Of(1L)).sum().item<long>();
             _fractionSum += (double)sameClass / n;
         }
         _fractionSteps++;

@@ -1,3 +1,4 @@
+using ContrastiveML.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -45,6 +46,14 @@ namespace ContrastiveML.Augmentation;
 /// All random numbers come from one <c>torch.rand</c> call on the given generator, always of the same shape,
 /// so a generator seeded alike gives identical views. They are drawn on the generator's device and moved to
 /// the images' device (a few hundred bytes per sample), so a CPU generator also serves CUDA images.
+/// </para>
+/// <para>
+/// Every number passed to libtorch is a <see cref="KeptScalars"/> Scalar, alive until the method that uses it
+/// returns, and every addition passes its alpha explicitly (<see cref="KeptScalars.One"/>): an implicitly
+/// converted number can be freed by a collection on another thread while libtorch reads it (see
+/// <see cref="KeptScalars"/>; it crashed CropAndFlip twice). Integer constants stay Int64 Scalars and fractional
+/// ones Float64, as the implicit conversions made them, so the views are bit-identical to the arithmetic
+/// written with operators.
 /// </para>
 /// </remarks>
 public sealed class ViewAugmenter
@@ -133,7 +142,8 @@ public sealed class ViewAugmenter
             x = RandomGrayscale(x, u);
         if (_o.BlurProbability > 0)
             x = Blur(x, u, n);
-        return x.clamp(0.0, 1.0).to(dtype).MoveToOuterDisposeScope();
+        using var s = new KeptScalars();
+        return x.clamp(s.Of(0.0), s.Of(1.0)).to(dtype).MoveToOuterDisposeScope();
     }
 
     private void CheckInput(Tensor images)
@@ -150,34 +160,40 @@ public sealed class ViewAugmenter
     {
         double W = Shape.Width, H = Shape.Height;
         var device = images.device;
+        using var s = new KeptScalars();
+        Scalar width = s.Of(W), height = s.Of(H), zero = s.Of(0L), one = s.Of(1L), two = s.Of(2.0), oneF = s.Of(1.0);
 
         // CropAttempts candidate boxes per sample, as torchvision: area fraction uniform, ratio log-uniform.
-        var scale = u.narrow(1, ColScale, CropAttempts) * (_o.CropScaleMax - _o.CropScaleMin) + _o.CropScaleMin;
+        var scale = u.narrow(1, ColScale, CropAttempts).mul(s.Of(_o.CropScaleMax - _o.CropScaleMin)).add(s.Of(_o.CropScaleMin), KeptScalars.One);
         double logMin = Math.Log(_o.CropRatioMin), logMax = Math.Log(_o.CropRatioMax);
-        var ratio = (u.narrow(1, ColLogRatio, CropAttempts) * (logMax - logMin) + logMin).exp();
-        var area = scale * (W * H);
+        var ratio = u.narrow(1, ColLogRatio, CropAttempts).mul(s.Of(logMax - logMin)).add(s.Of(logMin), KeptScalars.One).exp();
+        var area = scale.mul(s.Of(W * H));
         var w = (area * ratio).sqrt().round();
         var h = (area / ratio).sqrt().round();
-        var fits = (w > 0) & (w <= W) & (h > 0) & (h <= H);
+        var fits = w.gt(zero) & w.le(width) & h.gt(zero) & h.le(height);
 
         // First attempt that fits: score fitting attempts CropAttempts, CropAttempts-1, ... and take the argmax.
-        var preference = arange(CropAttempts, 0, -1, dtype: ScalarType.Float64, device: device);
+        // (All three bounds of arange given: its shorter overloads convert the missing ones inside TorchSharp.)
+        var preference = arange(s.Of((long)CropAttempts), zero, s.Of(-1L), dtype: ScalarType.Float64, device: device);
         var first = (fits.to(ScalarType.Float64) * preference).argmax(1, keepdim: true);
-        var anyFits = fits.any(1);
-        var cw = w.gather(1, first).squeeze(1).masked_fill(anyFits.logical_not(), _fallbackW);
-        var ch = h.gather(1, first).squeeze(1).masked_fill(anyFits.logical_not(), _fallbackH);
+        var noFit = fits.any(1).logical_not();
+        var cw = w.gather(1, first).squeeze(1).masked_fill(noFit, s.Of(_fallbackW));
+        var ch = h.gather(1, first).squeeze(1).masked_fill(noFit, s.Of(_fallbackH));
 
-        // Top-left corner uniform over the whole-pixel positions that keep the box inside the image.
-        var x0 = (u.select(1, ColOffsetX) * (W - cw + 1)).floor().minimum(W - cw).masked_fill(anyFits.logical_not(), _fallbackX);
-        var y0 = (u.select(1, ColOffsetY) * (H - ch + 1)).floor().minimum(H - ch).masked_fill(anyFits.logical_not(), _fallbackY);
+        // Top-left corner uniform over the whole-pixel positions that keep the box inside the image:
+        // floor(u * (W - cw + 1)), at most W - cw. (W - cw is computed as TorchSharp's `W - cw` does: -cw + W.)
+        var roomX = cw.negative().add(width, KeptScalars.One);
+        var roomY = ch.negative().add(height, KeptScalars.One);
+        var x0 = (u.select(1, ColOffsetX) * roomX.add(one, KeptScalars.One)).floor().minimum(roomX).masked_fill(noFit, s.Of(_fallbackX));
+        var y0 = (u.select(1, ColOffsetY) * roomY.add(one, KeptScalars.One)).floor().minimum(roomY).masked_fill(noFit, s.Of(_fallbackY));
 
         // Normalised coordinates (align_corners = false: -1 and 1 are the outer pixel edges). An output coordinate
         // t in [-1, 1] reads input x = centre + (box width / W) * t; a flip negates the x scale.
-        var flipSign = (u.select(1, ColFlip) < _o.HorizontalFlipProbability).to(ScalarType.Float64) * -2.0 + 1.0;
-        var sx = cw / W * flipSign;
-        var sy = ch / H;
-        var tx = (x0 * 2.0 + cw) / W - 1.0;
-        var ty = (y0 * 2.0 + ch) / H - 1.0;
+        var flipSign = u.select(1, ColFlip).lt(s.Of(_o.HorizontalFlipProbability)).to(ScalarType.Float64).mul(s.Of(-2.0)).add(oneF, KeptScalars.One);
+        var sx = cw.div(width) * flipSign;
+        var sy = ch.div(height);
+        var tx = x0.mul(two).Plus(cw).div(width).sub(oneF);
+        var ty = y0.mul(two).Plus(ch).div(height).sub(oneF);
         var zeros = zeros_like(sx);
         var theta = stack(new[] { sx, zeros, tx, zeros, sy, ty }, 1).reshape(n, 2, 3).to(images.dtype);
 
@@ -192,31 +208,36 @@ public sealed class ViewAugmenter
         int c = Shape.Channels, k = _jitterOps;
         var device = x.device;
         var dtype = x.dtype;
-        var apply = u.select(1, ColJitter) < _o.ColorJitterProbability;
+        // Alive until the return: Factor and the slot loop below run inside this method.
+        using var s = new KeptScalars();
+        Scalar zero = s.Of(0.0), one = s.Of(1.0);
+        var apply = u.select(1, ColJitter).lt(s.Of(_o.ColorJitterProbability));
         var skip = apply.logical_not();
 
-        // Factor f in [max(0, 1 - s), 1 + s], 1 (identity) for samples without jitter.
+        // Factor f in [max(0, 1 - strength), 1 + strength], 1 (identity) for samples without jitter.
         Tensor Factor(int column, double strength)
         {
             double lo = Math.Max(0, 1 - strength), hi = 1 + strength;
-            return (u.select(1, column) * (hi - lo) + lo).masked_fill(skip, 1.0).to(dtype).view(n, 1, 1);
+            return u.select(1, column).mul(s.Of(hi - lo)).add(s.Of(lo), KeptScalars.One).masked_fill(skip, one).to(dtype).view(n, 1, 1);
         }
+        // 1 - f, computed as TorchSharp's `1.0 - f` does: -f + 1.
+        Tensor OneMinus(Tensor f) => f.negative().add(one, KeptScalars.One);
 
         var eye = torch.eye(c, dtype: dtype, device: device).unsqueeze(0);
         var brightness = Factor(ColFactors + OpBrightness, _o.Brightness);
         var contrast = Factor(ColFactors + OpContrast, _o.Contrast);
         var matrices = new List<Tensor> { brightness * eye, contrast * eye };
         // Only contrast adds an offset: (1 - f) * mean gray level of the image as it is at that slot.
-        var offsetCoefficient = new List<Tensor> { zeros(n, dtype: dtype, device: device), (1.0 - contrast).view(n) };
+        var offsetCoefficient = new List<Tensor> { zeros(n, dtype: dtype, device: device), OneMinus(contrast).view(n) };
         if (k == 4)
         {
             var saturation = Factor(ColFactors + OpSaturation, _o.Saturation);
             // Rows of the luma matrix all equal the luma weights: (L x)_i = gray(x).
             var luma = LumaMatrix(dtype, device).unsqueeze(0);
-            matrices.Add(saturation * eye + (1.0 - saturation) * luma);
-            var angle = ((u.select(1, ColFactors + OpHue) * 2.0 - 1.0) * (_o.Hue * 2.0 * Math.PI)).masked_fill(skip, 0.0).to(dtype).view(n, 1, 1);
+            matrices.Add((saturation * eye).Plus(OneMinus(saturation) * luma));
+            var angle = u.select(1, ColFactors + OpHue).mul(s.Of(2.0)).sub(one).mul(s.Of(_o.Hue * 2.0 * Math.PI)).masked_fill(skip, zero).to(dtype).view(n, 1, 1);
             var (m0, mc, ms) = YiqRotationParts(dtype, device);
-            matrices.Add(m0 + angle.cos() * mc + angle.sin() * ms);
+            matrices.Add(m0.Plus(angle.cos() * mc).Plus(angle.sin() * ms));
             offsetCoefficient.Add(zeros(n, dtype: dtype, device: device));
             offsetCoefficient.Add(zeros(n, dtype: dtype, device: device));
         }
@@ -235,7 +256,7 @@ public sealed class ViewAugmenter
             var a = einsum("nj,njab->nab", pick, ops);         // [N, C, C]
             var offset = (pick * offsets).sum(1);              // [N]
             var meanGray = flat.mean(new long[] { 2 }).matmul(lumaWeights); // [N]
-            flat = a.bmm(flat).add_((offset * meanGray).view(n, 1, 1)).clamp_(0.0, 1.0);
+            flat = a.bmm(flat).PlusInPlace((offset * meanGray).view(n, 1, 1)).clamp_(zero, one);
         }
         return flat.view(n, c, Shape.Height, Shape.Width);
     }
@@ -244,7 +265,8 @@ public sealed class ViewAugmenter
     {
         var weights = tensor(LumaWeights, dtype: x.dtype, device: x.device).view(1, 3, 1, 1);
         var gray = (x * weights).sum(1, keepdim: true).expand_as(x);
-        var toGray = (u.select(1, ColGray) < _o.GrayscaleProbability).view(-1, 1, 1, 1);
+        using var s = new KeptScalars();
+        var toGray = u.select(1, ColGray).lt(s.Of(_o.GrayscaleProbability)).view(-1, 1, 1, 1);
         return where(toGray, gray, x);
     }
 
@@ -252,12 +274,13 @@ public sealed class ViewAugmenter
     {
         int c = Shape.Channels, size = KernelSize, radius = size / 2;
         var dtype = x.dtype;
-        var sigma = u.select(1, ColSigma) * (_o.BlurSigmaMax - _o.BlurSigmaMin) + _o.BlurSigmaMin;   // [N]
-        var t = arange(-radius, radius + 1, dtype: ScalarType.Float64, device: x.device);           // [k]
-        var gauss = (-(t * t).unsqueeze(0) / (sigma * sigma * 2.0).unsqueeze(1)).exp();              // [N, k]
+        using var s = new KeptScalars();
+        var sigma = u.select(1, ColSigma).mul(s.Of(_o.BlurSigmaMax - _o.BlurSigmaMin)).add(s.Of(_o.BlurSigmaMin), KeptScalars.One);   // [N]
+        var t = arange(s.Of((long)-radius), s.Of((long)radius + 1), s.Of(1L), dtype: ScalarType.Float64, device: x.device);        // [k]
+        var gauss = (-(t * t).unsqueeze(0) / (sigma * sigma).mul(s.Of(2.0)).unsqueeze(1)).exp();                               // [N, k]
         gauss = gauss / gauss.sum(1, keepdim: true);
-        var impulse = (t == 0).to(ScalarType.Float64).unsqueeze(0).expand(n, size);
-        var blur = (u.select(1, ColBlur) < _o.BlurProbability).unsqueeze(1);
+        var impulse = t.eq(s.Of(0L)).to(ScalarType.Float64).unsqueeze(0).expand(n, size);
+        var blur = u.select(1, ColBlur).lt(s.Of(_o.BlurProbability)).unsqueeze(1);
         var kernel = where(blur, gauss, impulse).to(dtype);                                          // [N, k]
         // One depthwise group per (sample, channel): the batch becomes the channel axis of a single image.
         var perChannel = kernel.unsqueeze(1).expand(n, c, size).reshape(n * c, 1, 1, size);

@@ -34,6 +34,10 @@ internal sealed class ContrastiveTrainer
         using Tensor mean = tensor(statistics.Mean, new long[] { 1, shape.Channels, 1, 1 }).to(device);
         using Tensor std = tensor(statistics.Std, new long[] { 1, shape.Channels, 1, 1 }).to(device);
         Tensor Normalize(Tensor images) => images.sub(mean).div(std);
+        // The pixel scale as a Scalar kept alive for the whole loop (see KeptScalars); a float widened to double makes
+        // the same native Scalar as the float itself.
+        using var scalars = new KeptScalars();
+        Scalar pixelScale = scalars.Of(_options.PixelScale);
 
         long stepsPerEpoch = Math.Max(1, statistics.RowCount / batchSize + (statistics.RowCount % batchSize >= 2 ? 1 : 0));
         long totalSteps = stepsPerEpoch * _options.Epochs;
@@ -130,7 +134,7 @@ internal sealed class ContrastiveTrainer
                 double lossValue;
                 using (DisposeScope scope = NewDisposeScope())
                 {
-                    Tensor images = BatchToTensor(batch, shape, device).mul_(_options.PixelScale);
+                    Tensor images = BatchToTensor(batch, shape, device).mul_(pixelScale);
                     Tensor? labels = LabelsToTensor(batch, device);
                     Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, Normalize, generator));
                     lossValue = loss.item<float>();

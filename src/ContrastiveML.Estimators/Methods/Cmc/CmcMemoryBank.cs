@@ -1,3 +1,5 @@
+using ContrastiveML.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -48,15 +50,18 @@ internal sealed class CmcMemoryBank : nn.Module
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        // Integers as kept Int64 Scalars (see KeptScalars); arange with all three bounds, so TorchSharp converts none itself.
+        using var s = new KeptScalars();
         Tensor entries = Entries;
         if (projections.Count != entries.shape[0]) throw new ArgumentException($"Expected {entries.shape[0]} views; got {projections.Count}.", nameof(projections));
         long n = projections[0].shape[0];
         if (n > Size) throw new ArgumentException($"A step of {n} images does not fit a bank of {Size}.", nameof(projections));
-        Tensor index = arange(n, dtype: ScalarType.Int64, device: entries.device).add(Position.to(entries.device)).remainder(Size);
+        Scalar size = s.Of((long)Size), count = s.Of(n);
+        Tensor index = arange(s.Of(0L), count, KeptScalars.One, dtype: ScalarType.Int64, device: entries.device).Plus(Position.to(entries.device)).remainder(size);
         for (int v = 0; v < projections.Count; v++)
         {
             entries[v].index_copy_(0, index, F.normalize(projections[v].detach(), p: 2, dim: 1).to(entries.dtype));
         }
-        Position.copy_(Position.add(n).remainder(Size));
+        Position.copy_(Position.add(count, KeptScalars.One).remainder(size));
     }
 }

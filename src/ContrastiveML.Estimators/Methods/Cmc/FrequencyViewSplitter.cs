@@ -1,4 +1,5 @@
 using ContrastiveML.Onnx;
+using ContrastiveML.Training;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -55,7 +56,10 @@ internal sealed class FrequencyViewSplitter : CmcViewSplitter
     public override Tensor[] Split(Tensor images)
     {
         using var scope = NewDisposeScope();
-        Tensor x = images.sub(_mean).div(_std);
+        // Mean and std as kept Scalars (see KeptScalars). A float widened to double makes the same native Scalar as the
+        // float itself (libtorch holds both as a double), so the standardisation is unchanged.
+        using var s = new KeptScalars();
+        Tensor x = images.sub(s.Of(_mean)).div(s.Of(_std));
         Tensor fine = Apply(_blurs[0], x);
         Tensor[] views;
         if (_blurs.Length == 2)

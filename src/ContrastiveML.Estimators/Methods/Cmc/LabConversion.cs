@@ -1,4 +1,6 @@
 using ContrastiveML.Onnx;
+using ContrastiveML.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -66,14 +68,18 @@ internal static class LabConversion
         if (rgb.dim() != 4 || rgb.shape[1] != 3)
             throw new ArgumentException($"Expected [N, 3, H, W] sRGB images; got [{string.Join(", ", rgb.shape)}].", nameof(rgb));
         using var scope = NewDisposeScope();
-        Tensor x = rgb.clamp(0f, 1f);
-        Tensor linear = where(x.gt(GammaThreshold),
-                              x.clamp_min(GammaThreshold).add(GammaOffset).div(GammaScale).pow(GammaExponent),
-                              x.div(LinearSlope));
+        // The constants as kept Scalars (see KeptScalars), additions with an explicit alpha. A float widened to double
+        // makes the same native Scalar as the float itself (libtorch holds both as a double): the conversion is unchanged.
+        using var s = new KeptScalars();
+        Scalar gammaThreshold = s.Of(GammaThreshold), fThreshold = s.Of(FThreshold);
+        Tensor x = rgb.clamp(s.Of(0.0), s.Of(1.0));
+        Tensor linear = where(x.gt(gammaThreshold),
+                              x.clamp_min(gammaThreshold).add(s.Of(GammaOffset), KeptScalars.One).div(s.Of(GammaScale)).pow(s.Of(GammaExponent)),
+                              x.div(s.Of(LinearSlope)));
         Tensor xyz = F.conv2d(linear, Constant(XyzWeights, rgb.device, 3, 3, 1, 1));
-        Tensor f = where(xyz.gt(FThreshold),
-                         xyz.clamp_min(FThreshold).pow(CubeRoot),
-                         xyz.div(FSlopeDivisor).add(FOffset));
+        Tensor f = where(xyz.gt(fThreshold),
+                         xyz.clamp_min(fThreshold).pow(s.Of(CubeRoot)),
+                         xyz.div(s.Of(FSlopeDivisor)).add(s.Of(FOffset), KeptScalars.One));
         return F.conv2d(f, Constant(LabWeights, rgb.device, 3, 3, 1, 1), Constant(LabBias, rgb.device, 3)).MoveToOuterDisposeScope();
     }
 

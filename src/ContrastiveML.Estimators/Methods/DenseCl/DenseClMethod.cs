@@ -96,7 +96,9 @@ internal sealed class DenseClMethod : MoCoMethod
         Tensor globalLoss = InfoNceLoss.Compute(queries, keys, Queue.Keys, Temperature);
         Tensor matches = DenseCorrespondence.Match(queryGrid, keyGrid);
         Tensor denseLoss = DenseInfoNceLoss.Compute(queryDense, keyDense, matches, DenseQueue.Keys, Temperature);
-        Tensor loss = globalLoss.mul(1 - _denseLossWeight).add(denseLoss.mul(_denseLossWeight));
+        // The weights as kept Scalars, the sum with an explicit alpha (see KeptScalars).
+        using var s = new KeptScalars();
+        Tensor loss = globalLoss.mul(s.Of(1 - _denseLossWeight)).Plus(denseLoss.mul(s.Of(_denseLossWeight)));
         RecordPositiveSimilarity(queries, keys);
         _globalLossSum += globalLoss.item<float>();
         _denseLossSum += denseLoss.item<float>();

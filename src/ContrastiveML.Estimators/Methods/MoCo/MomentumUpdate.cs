@@ -1,3 +1,5 @@
+using ContrastiveML.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ContrastiveML.Methods.MoCo;
@@ -51,7 +53,10 @@ internal sealed class MomentumUpdate
     {
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "The momentum must be in [0, 1].");
         using var noGrad = no_grad();
-        foreach (var (queryParameter, keyParameter) in Parameters()) keyParameter.mul_(momentum).add_(queryParameter, alpha: 1 - momentum);
+        // m and 1 - m as kept Scalars, made once for all parameters (see KeptScalars).
+        using var s = new KeptScalars();
+        Scalar keep = s.Of(momentum), blend = s.Of(1 - momentum);
+        foreach (var (queryParameter, keyParameter) in Parameters()) keyParameter.mul_(keep).add_(queryParameter, alpha: blend);
         foreach (var (queryBuffer, keyBuffer) in Buffers()) keyBuffer.copy_(queryBuffer);
     }
 

@@ -88,10 +88,8 @@ public abstract class ImageEncoder : nn.Module<Tensor, Tensor>, IOnnxExportable
     /// Runs the children of <paramref name="layers"/> from index <paramref name="start"/> (inclusive) to
     /// <paramref name="end"/> (exclusive) on <paramref name="input"/>: the encoders keep one Sequential (stable parameter
     /// names) whose last two children are the pooling and the flatten, and run its trunk and its pooling separately.
-    /// BatchNorm layers run through <see cref="KeptBatchNorm"/> (TorchSharp's own forward counts batches with
-    /// finalizer-owned Scalars), every other child through <c>call</c>, which runs its hooks.
     /// </summary>
-    protected internal static Tensor RunChildren(TorchSharp.Modules.Sequential layers, Tensor input, int start, int end)
+    protected static Tensor RunChildren(TorchSharp.Modules.Sequential layers, Tensor input, int start, int end)
     {
         ArgumentNullException.ThrowIfNull(layers);
         Tensor current = input;
@@ -100,7 +98,7 @@ public abstract class ImageEncoder : nn.Module<Tensor, Tensor>, IOnnxExportable
         {
             if (index >= start && index < end)
             {
-                Tensor next = KeptBatchNorm.Call((nn.Module<Tensor, Tensor>)child, current);
+                Tensor next = ((nn.Module<Tensor, Tensor>)child).call(current);
                 // As Sequential.forward does: intermediate handles go at once (autograd keeps what backward needs), so
                 // inference without gradients holds one activation at a time. The caller's input is the caller's.
                 if (!ReferenceEquals(current, input) && !ReferenceEquals(current, next)) current.Dispose();

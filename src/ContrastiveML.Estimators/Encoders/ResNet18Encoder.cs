@@ -123,12 +123,11 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     public override Tensor forward(Tensor input)
     {
         // call() rather than forward(): the same computation, and it runs the layers' hooks (FlopCounter counts with them).
-        // BatchNorm layers run through KeptBatchNorm instead: TorchSharp's forward counts batches with finalizer-owned Scalars.
-        using var hidden = functional.relu(KeptBatchNorm.Forward(bn1, conv1.call(input)), inplace: true);
-        using var residual = KeptBatchNorm.Forward(bn2, conv2.call(hidden));
+        using var hidden = functional.relu(bn1.call(conv1.call(input)), inplace: true);
+        using var residual = bn2.call(conv2.call(hidden));
         // Adding in place into the BN output is safe for autograd: BatchNorm's backward needs its input, not its output.
         // PlusInPlace: add_'s alpha of 1 as a kept Scalar (see KeptScalars).
-        residual.PlusInPlace(shortcut is null ? input : ImageEncoder.RunChildren(shortcut, input, 0, shortcut.Count));
+        residual.PlusInPlace(shortcut is null ? input : shortcut.call(input));
         return functional.relu(residual);
     }
 

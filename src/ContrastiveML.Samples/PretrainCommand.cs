@@ -125,7 +125,7 @@ internal static class PretrainCommand
                 // Keep the aspect ratio and crop the centre, so that objects are not stretched.
                 .Append(ml.Transforms.ResizeImages(ImageColumn, width, height, resizing: ImageResizingEstimator.ResizingKind.IsoCrop,
                                                    cropAnchor: ImageResizingEstimator.Anchor.Center))
-                .Append(CreateEstimator(ml, options, files.Count));
+                .Append(CreateEstimator(ml, options));
         }
         else
         {
@@ -137,7 +137,7 @@ internal static class PretrainCommand
             options.InputColumnName = "Pixels";
             data = FashionMnist.Load(ml, train: true, settings.Idx, settings.Limit);
             output.WriteLine($"Fashion-MNIST training images from '{settings.Idx}'{(settings.Limit is int n ? $" (first {n})" : "")}.");
-            pipeline = CreateEstimator(ml, options, ml.Data.CreateEnumerable<FashionMnistImage>(data, reuseRowObject: true).LongCount());
+            pipeline = CreateEstimator(ml, options);
         }
 
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
@@ -226,11 +226,10 @@ internal static class PretrainCommand
         };
     }
 
-    private static IEstimator<ITransformer> CreateEstimator(MLContext ml, ContrastiveEncoderOptions options, long rows) => options switch
+    private static IEstimator<ITransformer> CreateEstimator(MLContext ml, ContrastiveEncoderOptions options) => options switch
     {
-        // CMC's memory bank keeps recent images, so an anchor meets an older copy of itself with probability about K / rows:
-        // the paper's 16,384, capped at a tenth of the training images.
-        CmcOptions cmc => ml.Transforms.Cmc(WithBankFor(cmc, rows)),
+        // CMC's memory bank (MemoryBankSize = null) is sized from the data by the estimator: the paper's 16,384, capped at a tenth of the rows.
+        CmcOptions cmc => ml.Transforms.Cmc(cmc),
         SupConOptions supCon => ml.Transforms.SupCon(supCon),
         SupervisedPretrainingOptions crossEntropy => ml.Transforms.SupervisedPretraining(crossEntropy),
         DenseClOptions denseCl => ml.Transforms.DenseCl(denseCl), // before MoCo: DenseCL's options are MoCo's plus its own
@@ -239,12 +238,6 @@ internal static class PretrainCommand
         SimClrOptions simClr => ml.Transforms.SimClr(simClr),
         _ => throw new InvalidOperationException($"No estimator for {options.GetType().Name}."),
     };
-
-    private static CmcOptions WithBankFor(CmcOptions options, long rows)
-    {
-        options.MemoryBankSize = ProbeCommand.CappedCmcMemoryBank(options.MemoryBankSize, options.BatchSize, rows);
-        return options;
-    }
 
     /// <summary>The options of the chosen method; SupCon and cross-entropy read the Label column (subfolder names or IDX labels), MoCo and DenseCL use the papers' settings, metric learning here does not read labels.</summary>
     private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)

@@ -49,7 +49,7 @@ internal static class ProbeCommand
         var json = new Option<string?>("--json") { Description = "Write the figures to this JSON file." };
         var onnx = new Option<string?>("--onnx") { Description = "Also save the pretrained encoder as ONNX here." };
         var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
-        var memoryBank = new Option<int?>("--memory-bank") { Description = "cmc: negatives from a memory bank of this many recent images per view (default: the paper's 16384, at most a tenth of the training images); 0 takes the negatives from the batch instead." };
+        var memoryBank = new Option<int?>("--memory-bank") { Description = "cmc: negatives from a memory bank of this many recent images per view (default: the paper's 16384, at most a tenth of the training images and at least a batch); 0 takes the negatives from the batch instead." };
         var views = new Option<int?>("--views") { Description = "supcon only: augmented views per image, 2 as in the paper or 1 (half the encoder work per image; the positives then come from the labels alone). Default: the estimator's 2." };
         var independentViews = new Option<bool>("--independent-views") { Description = "cmc only: cut each view from its own augmented copy of the image (own crop and flip) instead of one copy shared by the views (the paper's code)." };
         var baselinesFrom = new Option<string?>("--baselines-from") { HelpName = "probe.json", Description = "Take the raw-pixel and random-init accuracies from an earlier probe --json file of the same data, encoder, width, pooling and seed instead of measuring them again (saves about 4 minutes; a cmc run only from an earlier cmc run, whose random-init encoder differs from the others')." };
@@ -280,7 +280,7 @@ internal static class ProbeCommand
             if (settings.Temperature is double tau) cmc.Temperature = tau;
             cmc.AugmentViewsIndependently = settings.IndependentViews;
             if (settings.MemoryBank == 0) cmc.Negatives = CmcNegatives.Batch;
-            else cmc.MemoryBankSize = CmcMemoryBankSize(settings, trainRows);
+            else cmc.MemoryBankSize = settings.MemoryBank; // null: the estimator sizes the bank from the data
             if (settings.CropScaleMin is double crop)
             {
                 cmc.Augmentation = cmc.AugmentationFor(FashionMnist.Shape);
@@ -337,17 +337,9 @@ internal static class ProbeCommand
         return ml.Transforms.SimClr(simClr);
     }
 
-    /// <summary>CMC's bank: --memory-bank, else the paper's size capped as <see cref="CappedCmcMemoryBank"/> does.</summary>
+    /// <summary>CMC's bank as the estimator will size it: --memory-bank, else <see cref="CmcOptions.ResolveMemoryBankSize"/>'s rule.</summary>
     internal static int CmcMemoryBankSize(ProbeSettings settings, long trainRows) =>
-        settings.MemoryBank is int size and > 0 ? size : CappedCmcMemoryBank(new CmcOptions().MemoryBankSize, settings.BatchSize, trainRows);
-
-    /// <summary>
-    /// The command line's CMC bank (probe and pretrain): <paramref name="bankSize"/> capped at a tenth of the training
-    /// rows, never below the batch. The bank keeps recent images, so an anchor finds an older copy of itself among its
-    /// negatives with probability about K / rows; the paper's 16,384 of ImageNet's 1.28 million rows is 1.3%.
-    /// </summary>
-    internal static int CappedCmcMemoryBank(int bankSize, int batchSize, long trainRows) =>
-        (int)Math.Max(batchSize, Math.Min(bankSize, trainRows / 10));
+        new CmcOptions { MemoryBankSize = settings.MemoryBank is int size and > 0 ? size : null }.ResolveMemoryBankSize(trainRows, settings.BatchSize);
 
     /// <summary>MoCo's shuffling-BatchNorm groups for a batch size: the estimator's 4, fewer for batches under 8 (two images per group at least).</summary>
     internal static int MoCoBatchNormGroups(int batchSize) => Math.Clamp(batchSize / 2, 1, new MoCoOptions().ShuffleBatchNormGroups);

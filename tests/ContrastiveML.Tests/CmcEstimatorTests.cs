@@ -112,13 +112,34 @@ public class CmcEstimatorTests
     }
 
     [Fact]
-    public void TheSimpleOverloadKeepsThePapersBankAndSaysWhenTheDataIsTooSmallForIt()
+    public void TheSimpleOverloadSizesTheBankFromTheDataAndSaysSo()
     {
         var ml = new MLContext(1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         CmcEstimator estimator = ml.Transforms.Cmc("Embedding", "Pixels", new ImageShape(3, 8, 8), batchSize: 8);
-        var error = Assert.Throws<InvalidOperationException>(() => estimator.Fit(RgbData(ml, 8)));
+        // 8 rows: a tenth is 0, so the bank is one batch, 8 images.
+        ContrastiveEncoderTransformer model = estimator.Fit(RgbData(ml, 8));
+        Assert.True(model.Report.Steps > 0);
+        Assert.Contains(messages, m => m.Contains("a memory bank of 8 images per view (MemoryBankSize = null: the paper's 16,384 capped at a tenth of the 8 training rows"));
+
+        // A bank given explicitly is used as is, and one larger than the data still fails before training.
+        CmcOptions paper = Options();
+        paper.MemoryBankSize = CmcOptions.PaperMemoryBankSize;
+        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.Cmc(paper).Fit(TinyFits.Data(ml, 24)));
         Assert.Contains("MemoryBankSize = 16384", error.Message);
         Assert.Contains("Negatives = Batch", error.Message);
+    }
+
+    [Theory]
+    [InlineData(null, 60_000L, 256, 6_000)]       // a tenth of Fashion-MNIST
+    [InlineData(null, 1_281_167L, 256, 16_384)]   // ImageNet: the paper's bank
+    [InlineData(null, 100L, 8, 10)]
+    [InlineData(null, 50L, 8, 8)]                 // never below one batch
+    [InlineData(20, 60_000L, 8, 20)]              // given: used as is
+    public void TheDefaultBankIsThePapersCappedAtATenthOfTheRowsAndAtLeastABatch(int? given, long rows, int batchSize, int expected)
+    {
+        Assert.Equal(expected, new CmcOptions { MemoryBankSize = given }.ResolveMemoryBankSize(rows, batchSize));
     }
 
     [Fact]

@@ -17,7 +17,8 @@ namespace ContrastiveML;
 /// The view split is part of the model: the exported ONNX graph converts sRGB to Lab (or splits the gray image into
 /// frequency bands) before the view encoders, so the saved pipeline takes the same raw pixels as every other estimator.
 /// Options that do not fit the image shape (a Lab split for 1-channel images, any split for 2 or 4 channels) fail when
-/// the estimator is created; a memory bank larger than the data fails Fit before training.
+/// the estimator is created; a memory bank larger than the data (given explicitly) fails Fit before training, and the
+/// default bank (MemoryBankSize = null) is sized from the data.
 /// </remarks>
 public sealed class CmcEstimator : ContrastiveEncoderEstimator<CmcOptions>
 {
@@ -27,9 +28,12 @@ public sealed class CmcEstimator : ContrastiveEncoderEstimator<CmcOptions>
     {
     }
 
+    private readonly IHostEnvironment _env;
+
     internal CmcEstimator(IHostEnvironment env, CmcOptions options)
         : base(env, options, "CMC")
     {
+        _env = env;
     }
 
     private protected override ImageEncoder CreateEncoder(PixelStatistics statistics)
@@ -54,12 +58,30 @@ public sealed class CmcEstimator : ContrastiveEncoderEstimator<CmcOptions>
         yield return new("contrastiveml.cmc.view_encoder_width", cmc.BaseWidth.ToString(c));
     }
 
+    /// <summary>Without the data's size the bank is the paper's 16,384 (or MemoryBankSize); Fit uses the overload that knows it.</summary>
     private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) =>
-        new CmcMethod((CmcEncoder)encoder, Options, Options.ImageShape!);
+        new CmcMethod((CmcEncoder)encoder, Options, Options.ImageShape!, Options.MemoryBankSize ?? CmcOptions.PaperMemoryBankSize);
+
+    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, PixelStatistics statistics, int batchSize, LabelColumn? labels)
+    {
+        int bankSize = Options.ResolveMemoryBankSize(statistics.RowCount, batchSize);
+        if (Options.Negatives == CmcNegatives.MemoryBank)
+        {
+            using IChannel channel = _env.Register(MethodName).Start("MemoryBank");
+            string why = Options.MemoryBankSize is null
+                ? bankSize < CmcOptions.PaperMemoryBankSize
+                    ? $" (MemoryBankSize = null: the paper's {CmcOptions.PaperMemoryBankSize:N0} capped at a tenth of the {statistics.RowCount:N0} training rows, " +
+                      "at least a batch; the bank holds recent images, so a larger one would hold older copies of the anchors as their own negatives)"
+                    : " (MemoryBankSize = null: the paper's size)"
+                : "";
+            channel.Info(MessageSensitivity.None, $"{MethodName}: a memory bank of {bankSize:N0} images per view{why}.");
+        }
+        return new CmcMethod((CmcEncoder)encoder, Options, Options.ImageShape!, bankSize);
+    }
 
     private protected override void ValidateData(IDataView pixels, PixelStatistics statistics, LabelColumn? labels, Action checkCanceled)
     {
-        if (Options.Negatives == CmcNegatives.MemoryBank && Options.MemoryBankSize > statistics.RowCount)
+        if (Options.Negatives == CmcNegatives.MemoryBank && Options.MemoryBankSize is int bank && bank > statistics.RowCount)
         {
             throw new InvalidOperationException(
                 $"Option {nameof(CmcOptions.MemoryBankSize)} = {Options.MemoryBankSize} exceeds the {statistics.RowCount} training rows: the bank would hold " +

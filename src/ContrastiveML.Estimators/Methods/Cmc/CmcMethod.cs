@@ -26,12 +26,16 @@ internal sealed class CmcMethod : IContrastiveMethod
     private readonly IReadOnlyList<KeyValuePair<string, string>> _settings;
     private Tensor[]? _pending; // this step's projections, written to the bank after the optimiser step
 
-    public CmcMethod(CmcEncoder encoder, CmcOptions options, ImageShape shape)
+    /// <param name="encoder">The view encoders behind their split.</param>
+    /// <param name="options">CMC's options (temperature, objective, negatives, projection size, augmentation).</param>
+    /// <param name="shape">The image shape.</param>
+    /// <param name="bankSize">Entries per view of the memory bank, already resolved (<see cref="CmcOptions.ResolveMemoryBankSize"/>); unused with batch negatives.</param>
+    public CmcMethod(CmcEncoder encoder, CmcOptions options, ImageShape shape, int bankSize)
     {
         _encoder = encoder;
         _heads = new ModuleList<Linear>(Enumerable.Range(0, encoder.ViewCount)
             .Select(v => Linear(encoder.ViewEncoder(v).EmbeddingDim, options.ProjectionDim)).ToArray());
-        _bank = options.Negatives == CmcNegatives.MemoryBank ? new CmcMemoryBank(encoder.ViewCount, options.MemoryBankSize, options.ProjectionDim) : null;
+        _bank = options.Negatives == CmcNegatives.MemoryBank ? new CmcMemoryBank(encoder.ViewCount, bankSize, options.ProjectionDim) : null;
         _augmenter = new ViewAugmenter(options.AugmentationFor(shape), shape);
         _temperature = options.Temperature;
         _objective = options.Objective;
@@ -44,7 +48,7 @@ internal sealed class CmcMethod : IContrastiveMethod
             new(nameof(CmcOptions.Objective), options.Objective.ToString()),
             new(nameof(CmcOptions.Temperature), options.Temperature.ToString("R", c)),
             new(nameof(CmcOptions.Negatives), options.Negatives.ToString()),
-            new(nameof(CmcOptions.MemoryBankSize), options.Negatives == CmcNegatives.MemoryBank ? options.MemoryBankSize.ToString(c) : "none"),
+            new(nameof(CmcOptions.MemoryBankSize), options.Negatives == CmcNegatives.MemoryBank ? bankSize.ToString(c) : "none"),
             new(nameof(CmcOptions.ProjectionDim), options.ProjectionDim.ToString(c)),
             new(nameof(CmcOptions.AugmentViewsIndependently), options.AugmentViewsIndependently.ToString()),
         };

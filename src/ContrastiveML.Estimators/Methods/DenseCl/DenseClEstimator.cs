@@ -68,17 +68,6 @@ public sealed class DenseClEstimator : ContrastiveEncoderEstimator<DenseClOption
     private DenseClMethod CreateDenseCl(ImageEncoder encoder, int queueSize)
     {
         int gridSize = DenseOutputGridSize(encoder);
-        // Built here, under Fit's initialisation lock: the key encoder's construction draws from libtorch's global
-        // generator (its weights are then overwritten with the query encoder's).
-        ImageEncoder keyEncoder = EncoderFactory.Create(Options.Encoder, Options.ImageShape!, Options.EncoderWidth, Options.EncoderPooling);
-        try
-        {
-            return new DenseClMethod(encoder, keyEncoder, Options, Options.ImageShape!, queueSize, gridSize);
-        }
-        catch
-        {
-            keyEncoder.Dispose();
-            throw;
-        }
+        return MoCoEstimator.WithKeyEncoder(Options, keyEncoder => new DenseClMethod(encoder, keyEncoder, Options, Options.ImageShape!, queueSize, gridSize));
     }
 }

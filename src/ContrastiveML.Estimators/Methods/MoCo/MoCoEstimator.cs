@@ -67,14 +67,21 @@ public sealed class MoCoEstimator : ContrastiveEncoderEstimator<MoCoOptions>
         }
     }
 
-    private MoCoMethod CreateMoCo(ImageEncoder encoder, int queueSize)
+    private MoCoMethod CreateMoCo(ImageEncoder encoder, int queueSize) =>
+        WithKeyEncoder(Options, keyEncoder => new MoCoMethod(encoder, keyEncoder, Options, Options.ImageShape!, queueSize));
+
+    /// <summary>
+    /// Builds the key encoder the options describe and hands it to <paramref name="create"/> (MoCo's or a method built on
+    /// it); the key encoder is disposed if <paramref name="create"/> throws. Called under Fit's initialisation lock: the
+    /// key encoder's construction draws from libtorch's global generator (its weights are then overwritten with the
+    /// query encoder's).
+    /// </summary>
+    internal static TMethod WithKeyEncoder<TMethod>(MoCoOptions options, Func<ImageEncoder, TMethod> create)
     {
-        // Built here, under Fit's initialisation lock: the key encoder's construction draws from libtorch's global
-        // generator (its weights are then overwritten with the query encoder's).
-        ImageEncoder keyEncoder = EncoderFactory.Create(Options.Encoder, Options.ImageShape!, Options.EncoderWidth, Options.EncoderPooling);
+        ImageEncoder keyEncoder = EncoderFactory.Create(options.Encoder, options.ImageShape!, options.EncoderWidth, options.EncoderPooling);
         try
         {
-            return new MoCoMethod(encoder, keyEncoder, Options, Options.ImageShape!, queueSize);
+            return create(keyEncoder);
         }
         catch
         {

@@ -26,11 +26,12 @@ internal static class AccuracyPlots
         string path = Path.Combine(directory, AccuracyFile);
         ProbeResult[] methods = results.Where(r => !r.IsCrossEntropy).OrderByDescending(r => r.Accuracy).ToArray();
         ProbeResult? crossEntropy = results.FirstOrDefault(r => r.IsCrossEntropy);
-        double raw = 100 * results.Average(r => r.RawPixelAccuracy), random = 100 * results.Average(r => r.RandomEncoderAccuracy);
+        (double raw, string rawOthers) = Shared(results, r => r.RawPixelAccuracy);
+        (double random, string randomOthers) = Shared(results, r => r.RandomEncoderAccuracy);
         var all = methods.Select(m => 100 * m.Accuracy).Append(raw).Append(random).Concat(crossEntropy is null ? Array.Empty<double>() : new[] { 100 * crossEntropy.Accuracy }).ToArray();
         double yMin = Math.Floor(all.Min() - 2), yMax = Math.Min(100, Math.Ceiling(all.Max() + 2));
         using var chart = new PngChart(800, 500, 0, Math.Max(1, methods.Length), yMin, yMax,
-            "Linear-probe test accuracy per pretraining method", "method", "test accuracy (%)", legendWidth: 220, xTicks: false);
+            "Linear-probe test accuracy per pretraining method", "method", "test accuracy (%)", legendWidth: 260, xTicks: false);
         for (int i = 0; i < methods.Length; i++)
         {
             double value = 100 * methods[i].Accuracy;
@@ -39,16 +40,27 @@ internal static class AccuracyPlots
             chart.CategoryLabel(i + 0.5, methods[i].Method);
         }
         // The references as dashed lines named in the legend (labels on the lines would sit on the bars).
-        void Reference(double value, SKColor color, string name)
+        void Reference(double value, SKColor color, string name, string others = "")
         {
             chart.HorizontalLine(value, color);
-            chart.AddLegend($"{name} {value.ToString("F2", CultureInfo.InvariantCulture)}", color);
+            chart.AddLegend($"{name} {value.ToString("F2", CultureInfo.InvariantCulture)}{others}", color);
         }
         if (crossEntropy != null) Reference(100 * crossEntropy.Accuracy, CrossEntropyColor, "supervised cross-entropy");
-        Reference(random, RandomColor, "random-init encoder");
-        Reference(raw, RawColor, "raw pixels");
+        Reference(random, RandomColor, "random-init encoder", randomOthers);
+        Reference(raw, RawColor, "raw pixels", rawOthers);
         chart.SavePng(path);
         return path;
+    }
+
+    /// <summary>
+    /// The reference most runs share (in percent), drawn as the line, and the runs with another value as " (cmc 88.38)"
+    /// for the legend: references are never averaged (CMC's random-init encoder is its own view pair).
+    /// </summary>
+    private static (double Value, string Others) Shared(IReadOnlyList<ProbeResult> results, Func<ProbeResult, double> reference)
+    {
+        var groups = results.GroupBy(r => Math.Round(100 * reference(r), 2)).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).ToList();
+        string others = string.Join(", ", groups.Skip(1).SelectMany(g => g.Select(r => $"{r.Method} {g.Key.ToString("F2", CultureInfo.InvariantCulture)}")));
+        return (groups[0].Key, others.Length > 0 ? $" ({others})" : "");
     }
 
     /// <summary>

@@ -63,7 +63,7 @@ internal static class AccuracyReport
     }
 
     /// <summary>The distinct values of a reference (within <see cref="SameReference"/>), in file order, each with the runs that hold it.</summary>
-    private static IReadOnlyList<(double Value, IReadOnlyList<ProbeResult> Group)> Distinct(IEnumerable<ProbeResult> results, Func<ProbeResult, double> reference)
+    internal static IReadOnlyList<(double Value, IReadOnlyList<ProbeResult> Group)> Distinct(IEnumerable<ProbeResult> results, Func<ProbeResult, double> reference)
     {
         var groups = new List<(double Value, List<ProbeResult> Group)>();
         foreach (ProbeResult r in results)

@@ -50,7 +50,7 @@ internal sealed class Lars : IParameterOptimizer
         using var noGrad = no_grad();
         using var s = new KeptScalars();
         Scalar lr = s.Of(LearningRate), weightDecay = s.Of(_weightDecay), trustCoefficient = s.Of(_trustCoefficient);
-        Scalar momentum = s.Of(_momentum), one = s.Of(1.0);
+        Scalar momentum = s.Of(_momentum), one = s.Of(1.0), zero = s.Of(0.0);
         for (int i = 0; i < _parameters.Length; i++)
         {
             var w = _parameters[i];
@@ -68,7 +68,6 @@ internal sealed class Lars : IParameterOptimizer
                 var gradNorm = g.norm();
                 var trust = weightNorm * trustCoefficient / gradNorm.add(weightNorm, weightDecay);
                 // 0/0 or x/0 where a norm vanishes: fall back to the plain learning rate, as the reference does.
-                var zero = s.Of(0.0);
                 trust = trust.masked_fill((weightNorm.gt(zero) & gradNorm.gt(zero)).logical_not(), one);
                 update = g.add(w, weightDecay) * (trust * lr);
             }

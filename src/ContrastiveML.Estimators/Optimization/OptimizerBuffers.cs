@@ -22,6 +22,9 @@ internal sealed class OptimizerBuffers : IDisposable
         _name = name;
     }
 
+    /// <summary>Whether parameter <paramref name="i"/>'s buffer exists (it has been used or loaded).</summary>
+    public bool Has(int i) => _buffers[i] is not null;
+
     /// <summary>The buffer of parameter <paramref name="i"/>, created as zeros of its shape (outside any dispose scope) on first use.</summary>
     public Tensor For(int i)
     {

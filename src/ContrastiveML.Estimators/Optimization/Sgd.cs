@@ -23,7 +23,6 @@ internal sealed class Sgd : IParameterOptimizer
 {
     private readonly Parameter[] _parameters;
     private readonly OptimizerBuffers _momentumBuffers;
-    private readonly bool[] _started;
     private readonly double _weightDecay;
     private readonly double _momentum;
 
@@ -31,7 +30,6 @@ internal sealed class Sgd : IParameterOptimizer
     {
         _parameters = parameters.ToArray();
         _momentumBuffers = new OptimizerBuffers(_parameters, "SGD momentum");
-        _started = new bool[_parameters.Length];
         LearningRate = learningRate;
         _weightDecay = weightDecay;
         _momentum = momentum;
@@ -56,35 +54,23 @@ internal sealed class Sgd : IParameterOptimizer
             Tensor d = _weightDecay != 0 ? g.add(w, weightDecay) : g;
             if (_momentum != 0)
             {
+                // The first update (no buffer yet) copies d into the new buffer, as PyTorch's clone of the first gradient.
+                bool started = _momentumBuffers.Has(i);
                 Tensor b = _momentumBuffers.For(i);
-                // The first update copies d into the (zero) buffer, as PyTorch's clone of the first gradient.
-                if (_started[i]) b.mul_(momentum).PlusInPlace(d);
+                if (started) b.mul_(momentum).PlusInPlace(d);
                 else b.copy_(d);
-                _started[i] = true;
                 d = b;
             }
             w.add_(d, minusLr);
         }
     }
 
-    /// <summary>Writes whether each parameter has had its first update, then the momentum buffers.</summary>
-    public void SaveState(BinaryWriter writer)
-    {
-        writer.Write(_started.Length);
-        foreach (bool started in _started) writer.Write(started);
-        _momentumBuffers.Save(writer);
-    }
+    /// <summary>Writes the momentum buffers (a parameter has one once it has had its first update).</summary>
+    public void SaveState(BinaryWriter writer) => _momentumBuffers.Save(writer);
 
     /// <summary>Restores what <see cref="SaveState"/> wrote for the same parameters.</summary>
     /// <exception cref="InvalidDataException">The state does not fit these parameters.</exception>
-    public void LoadState(BinaryReader reader)
-    {
-        int count = reader.ReadInt32();
-        if (count != _parameters.Length)
-            throw new InvalidDataException($"The SGD state covers {count} parameters; the model has {_parameters.Length}.");
-        for (int i = 0; i < count; i++) _started[i] = reader.ReadBoolean();
-        _momentumBuffers.Load(reader);
-    }
+    public void LoadState(BinaryReader reader) => _momentumBuffers.Load(reader);
 
     public void Dispose() => _momentumBuffers.Dispose();
 }

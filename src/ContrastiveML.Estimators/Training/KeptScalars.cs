@@ -4,7 +4,8 @@ namespace ContrastiveML.Training;
 
 /// <summary>
 /// TorchSharp <see cref="Scalar"/>s that stay alive until this object is disposed, for tensor arithmetic with
-/// .NET numbers on the training path: <c>x * s.Of(0.5) + s.Of(1.0)</c> instead of <c>x * 0.5 + 1.0</c>.
+/// .NET numbers on the training path: <c>x.mul(s.Of(0.5)).add(s.Of(1.0), KeptScalars.One)</c> instead of
+/// <c>x * 0.5 + 1.0</c> (an addition also needs its alpha given, see <see cref="KeptScalarArithmetic"/>).
 /// </summary>
 /// <remarks>
 /// <para>

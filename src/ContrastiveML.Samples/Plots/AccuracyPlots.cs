@@ -58,9 +58,10 @@ internal static class AccuracyPlots
     /// </summary>
     private static (double Value, string Others) Shared(IReadOnlyList<ProbeResult> results, Func<ProbeResult, double> reference)
     {
-        var groups = results.GroupBy(r => Math.Round(100 * reference(r), 2)).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).ToList();
-        string others = string.Join(", ", groups.Skip(1).SelectMany(g => g.Select(r => $"{r.Method} {g.Key.ToString("F2", CultureInfo.InvariantCulture)}")));
-        return (groups[0].Key, others.Length > 0 ? $" ({others})" : "");
+        // The table's grouping of equal references (AccuracyReport.Distinct), largest group first.
+        var groups = AccuracyReport.Distinct(results, reference).OrderByDescending(g => g.Group.Count).ToList();
+        string others = string.Join(", ", groups.Skip(1).SelectMany(g => g.Group.Select(r => $"{r.Method} {(100 * g.Value).ToString("F2", CultureInfo.InvariantCulture)}")));
+        return (100 * groups[0].Value, others.Length > 0 ? $" ({others})" : "");
     }
 
     /// <summary>

@@ -173,8 +173,7 @@ public sealed class ViewAugmenter
         var fits = w.gt(zero) & w.le(width) & h.gt(zero) & h.le(height);
 
         // First attempt that fits: score fitting attempts CropAttempts, CropAttempts-1, ... and take the argmax.
-        // (All three bounds of arange given: its shorter overloads convert the missing ones inside TorchSharp.)
-        var preference = arange(s.Of((long)CropAttempts), zero, s.Of(-1L), dtype: ScalarType.Float64, device: device);
+        var preference = s.Arange(CropAttempts, 0, -1, ScalarType.Float64, device);
         var first = (fits.to(ScalarType.Float64) * preference).argmax(1, keepdim: true);
         var noFit = fits.any(1).logical_not();
         var cw = w.gather(1, first).squeeze(1).masked_fill(noFit, s.Of(_fallbackW));
@@ -276,7 +275,7 @@ public sealed class ViewAugmenter
         var dtype = x.dtype;
         using var s = new KeptScalars();
         var sigma = u.select(1, ColSigma).mul(s.Of(_o.BlurSigmaMax - _o.BlurSigmaMin)).add(s.Of(_o.BlurSigmaMin), KeptScalars.One);   // [N]
-        var t = arange(s.Of((long)-radius), s.Of((long)radius + 1), s.Of(1L), dtype: ScalarType.Float64, device: x.device);        // [k]
+        var t = s.Arange(-radius, radius + 1, 1, ScalarType.Float64, x.device);        // [k]
         var gauss = (-(t * t).unsqueeze(0) / (sigma * sigma).mul(s.Of(2.0)).unsqueeze(1)).exp();                               // [N, k]
         gauss = gauss / gauss.sum(1, keepdim: true);
         var impulse = t.eq(s.Of(0L)).to(ScalarType.Float64).unsqueeze(0).expand(n, size);

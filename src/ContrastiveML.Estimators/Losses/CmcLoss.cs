@@ -47,14 +47,14 @@ public static class CmcLoss
         CheckViews(views, memoryBanks);
 
         using var scope = NewDisposeScope();
-        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars), arange's bounds and
-        // step included; Term runs inside this method, so its uses are covered too.
+        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars); Term runs inside
+        // this method, so its uses are covered too.
         using var s = new KeptScalars();
         Scalar tau = s.Of(temperature);
         Tensor[] z = views.Select(v => F.normalize(v, p: 2, dim: 1)).ToArray();
         Tensor[]? banks = memoryBanks?.Select(b => F.normalize(b.detach(), p: 2, dim: 1)).ToArray();
         long n = z[0].shape[0];
-        Tensor diagonal = arange(s.Of(0L), s.Of(n), KeptScalars.One, dtype: ScalarType.Int64, device: z[0].device);
+        Tensor diagonal = s.Arange(0, n, 1, ScalarType.Int64, z[0].device);
         Tensor first = zeros(n, dtype: ScalarType.Int64, device: z[0].device);
 
         Tensor Term(int anchor, int contrast)

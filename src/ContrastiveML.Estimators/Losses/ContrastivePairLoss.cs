@@ -69,8 +69,7 @@ public static class ContrastivePairLoss
         if (mining == PairMining.Hard)
         {
             var detached = d.detach();
-            // arange(n) would convert 0, n and the step 1 to Scalars inside TorchSharp: all three given here.
-            var columns = arange(zero, s.Of(n), KeptScalars.One, dtype: ScalarType.Int64, device: d.device).unsqueeze(0);
+            var columns = s.Arange(0, n, 1, ScalarType.Int64, d.device).unsqueeze(0);
             var farthest = detached.masked_fill(positive.logical_not(), s.Of(double.NegativeInfinity)).argmax(1).unsqueeze(1);
             var nearest = detached.masked_fill(negative.logical_not(), s.Of(double.PositiveInfinity)).argmin(1).unsqueeze(1);
             positive = columns.eq(farthest).logical_and(positive.any(1, keepdim: true));

@@ -55,8 +55,7 @@ public static class NtXentLoss
         // Only the returned loss outlives this call; the similarity matrix etc. are freed here (autograd holds
         // its own references to what backward needs).
         using var scope = NewDisposeScope();
-        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars); arange's bounds and
-        // its step (which TorchSharp's two-bound overload would convert itself) included.
+        // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars).
         using var s = new KeptScalars();
         long n = z1.shape[0];
         var z = F.normalize(cat(new[] { z1, z2 }, 0), p: 2, dim: 1);                   // [2N, D]
@@ -65,8 +64,8 @@ public static class NtXentLoss
         // Row i < N pairs with i + N, row i ≥ N with i − N.
         var positives = cat(new[]
         {
-            arange(s.Of(n), s.Of(2 * n), KeptScalars.One, dtype: ScalarType.Int64, device: z.device),
-            arange(s.Of(0L), s.Of(n), KeptScalars.One, dtype: ScalarType.Int64, device: z.device),
+            s.Arange(n, 2 * n, 1, ScalarType.Int64, z.device),
+            s.Arange(0, n, 1, ScalarType.Int64, z.device),
         }, 0);
         return F.cross_entropy(logits, positives).MoveToOuterDisposeScope();
     }

@@ -42,6 +42,13 @@ internal sealed class KeptScalars : IDisposable
     /// <summary>A Boolean Scalar of <paramref name="value"/>, alive until this object is disposed.</summary>
     public Scalar Of(bool value) => Keep(value.ToScalar());
 
+    /// <summary>
+    /// <c>arange(start, stop, step)</c> of integers with all three as Scalars kept alive by this object:
+    /// <c>arange(n)</c> and <c>arange(a, b)</c> would make their own 0 and step 1 inside TorchSharp, finalizer-owned.
+    /// </summary>
+    public torch.Tensor Arange(long start, long stop, long step, torch.ScalarType dtype, torch.Device device) =>
+        torch.arange(Of(start), Of(stop), step == 1 ? One : Of(step), dtype: dtype, device: device);
+
     private Scalar Keep(Scalar scalar)
     {
         _kept.Add(scalar);
@@ -62,7 +69,7 @@ internal sealed class KeptScalars : IDisposable
 /// multiplication and division of two tensors pass no Scalar and need no replacement. TorchSharp adds the same hidden
 /// alpha to <c>x.add(scalar)</c>, <c>x.add_(scalar)</c> and <c>number - x</c> (<c>x.neg().add(number)</c>): write
 /// <c>x.add(s.Of(k), KeptScalars.One)</c>; and <c>arange(stop)</c> / <c>arange(start, stop)</c> make their own 0 and
-/// step 1: pass all three bounds as kept Scalars.
+/// step 1: use <see cref="KeptScalars.Arange"/>.
 /// </summary>
 internal static class KeptScalarArithmetic
 {

@@ -50,18 +50,18 @@ internal sealed class CmcMemoryBank : nn.Module
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        // Integers as kept Int64 Scalars (see KeptScalars); arange with all three bounds, so TorchSharp converts none itself.
+        // Integers as kept Int64 Scalars (see KeptScalars).
         using var s = new KeptScalars();
         Tensor entries = Entries;
         if (projections.Count != entries.shape[0]) throw new ArgumentException($"Expected {entries.shape[0]} views; got {projections.Count}.", nameof(projections));
         long n = projections[0].shape[0];
         if (n > Size) throw new ArgumentException($"A step of {n} images does not fit a bank of {Size}.", nameof(projections));
-        Scalar size = s.Of((long)Size), count = s.Of(n);
-        Tensor index = arange(s.Of(0L), count, KeptScalars.One, dtype: ScalarType.Int64, device: entries.device).Plus(Position.to(entries.device)).remainder(size);
+        Scalar size = s.Of((long)Size);
+        Tensor index = s.Arange(0, n, 1, ScalarType.Int64, entries.device).Plus(Position.to(entries.device)).remainder(size);
         for (int v = 0; v < projections.Count; v++)
         {
             entries[v].index_copy_(0, index, F.normalize(projections[v].detach(), p: 2, dim: 1).to(entries.dtype));
         }
-        Position.copy_(Position.add(count, KeptScalars.One).remainder(size));
+        Position.copy_(Position.add(s.Of(n), KeptScalars.One).remainder(size));
     }
 }

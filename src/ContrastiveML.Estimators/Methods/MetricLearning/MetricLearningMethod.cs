@@ -96,12 +96,11 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
         long n = batch.Images.shape[0];
         Tensor z = ProjectTwoViews(batch);
         if (_normalize) z = F.normalize(z, p: 2, dim: 1);
-        // Created on the batch's device, so the same code runs on CUDA. arange's bounds and step as Scalars kept alive
-        // through the call (arange(n) would convert 0, n and 1 itself; see KeptScalars).
+        // Created on the batch's device, so the same code runs on CUDA.
         Tensor imageIndex;
         using (var s = new KeptScalars())
         {
-            imageIndex = arange(s.Of(0L), s.Of(n), KeptScalars.One, dtype: ScalarType.Int64, device: z.device);
+            imageIndex = s.Arange(0, n, 1, ScalarType.Int64, z.device);
         }
         Tensor imageLabels = batch.Labels ?? imageIndex;
         Tensor labels = cat(new[] { imageLabels, imageLabels }, 0);

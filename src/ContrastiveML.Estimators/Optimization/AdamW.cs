@@ -20,11 +20,9 @@ namespace ContrastiveML.Optimization;
 /// Scalar for every parameter at every step (see <see cref="KeptScalars"/>); here they are kept alive through the step.
 /// The state (m, v and t per parameter) is checkpointed in this library's format.
 /// </remarks>
-internal sealed class AdamW : IParameterOptimizer
+internal sealed class AdamW : ParameterOptimizer
 {
-    private readonly Parameter[] _parameters;
-    private readonly OptimizerBuffers _firstMoment;
-    private readonly OptimizerBuffers _secondMoment;
+    private const int FirstMoment = 0, SecondMoment = 1;
     private readonly long[] _steps;
     private readonly double _weightDecay;
     private readonly double _beta1;
@@ -32,23 +30,16 @@ internal sealed class AdamW : IParameterOptimizer
     private readonly double _epsilon;
 
     public AdamW(IEnumerable<Parameter> parameters, double learningRate, double weightDecay, double beta1, double beta2 = 0.999, double epsilon = 1e-8)
+        : base(parameters, learningRate, "AdamW first-moment", "AdamW second-moment")
     {
-        _parameters = parameters.ToArray();
-        _firstMoment = new OptimizerBuffers(_parameters, "AdamW first-moment");
-        _secondMoment = new OptimizerBuffers(_parameters, "AdamW second-moment");
-        _steps = new long[_parameters.Length];
-        LearningRate = learningRate;
+        _steps = new long[Parameters.Length];
         _weightDecay = weightDecay;
         _beta1 = beta1;
         _beta2 = beta2;
         _epsilon = epsilon;
     }
 
-    public double LearningRate { get; set; }
-
-    public void ZeroGrad() => OptimizerGradients.Zero(_parameters);
-
-    public void Step()
+    public override void Step()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -56,9 +47,9 @@ internal sealed class AdamW : IParameterOptimizer
         double lr = LearningRate;
         Scalar decay = s.Of(1 - lr * _weightDecay), beta1 = s.Of(_beta1), beta2 = s.Of(_beta2);
         Scalar oneMinusBeta1 = s.Of(1 - _beta1), oneMinusBeta2 = s.Of(1 - _beta2), epsilon = s.Of(_epsilon);
-        for (int i = 0; i < _parameters.Length; i++)
+        for (int i = 0; i < Parameters.Length; i++)
         {
-            var w = _parameters[i];
+            var w = Parameters[i];
             var g = w.grad;
             if (g is null) continue;
 
@@ -67,8 +58,8 @@ internal sealed class AdamW : IParameterOptimizer
             double biasCorrection2 = 1 - Math.Pow(_beta2, t);
 
             w.mul_(decay);
-            Tensor m = _firstMoment.For(i).mul_(beta1).add_(g, oneMinusBeta1);
-            Tensor v = _secondMoment.For(i).mul_(beta2).addcmul_(g, g, oneMinusBeta2);
+            Tensor m = Buffer(FirstMoment).For(i).mul_(beta1).add_(g, oneMinusBeta1);
+            Tensor v = Buffer(SecondMoment).For(i).mul_(beta2).addcmul_(g, g, oneMinusBeta2);
             // add_(Scalar) alone would pass an implicit alpha of 1: give it the kept one.
             Tensor denominator = v.sqrt().div_(s.Of(Math.Sqrt(biasCorrection2))).add_(epsilon, KeptScalars.One);
             w.addcdiv_(m, denominator, s.Of(-lr / biasCorrection1));
@@ -76,29 +67,21 @@ internal sealed class AdamW : IParameterOptimizer
     }
 
     /// <summary>Writes the step counts, then both moment buffers.</summary>
-    public void SaveState(BinaryWriter writer)
+    public override void SaveState(BinaryWriter writer)
     {
         writer.Write(_steps.Length);
         foreach (long t in _steps) writer.Write(t);
-        _firstMoment.Save(writer);
-        _secondMoment.Save(writer);
+        base.SaveState(writer);
     }
 
     /// <summary>Restores what <see cref="SaveState"/> wrote for the same parameters.</summary>
     /// <exception cref="InvalidDataException">The state does not fit these parameters.</exception>
-    public void LoadState(BinaryReader reader)
+    public override void LoadState(BinaryReader reader)
     {
         int count = reader.ReadInt32();
-        if (count != _parameters.Length)
-            throw new InvalidDataException($"The AdamW state holds step counts of {count} parameters; the model has {_parameters.Length}.");
+        if (count != Parameters.Length)
+            throw new InvalidDataException($"The AdamW state holds step counts of {count} parameters; the model has {Parameters.Length}.");
         for (int i = 0; i < count; i++) _steps[i] = reader.ReadInt64();
-        _firstMoment.Load(reader);
-        _secondMoment.Load(reader);
-    }
-
-    public void Dispose()
-    {
-        _firstMoment.Dispose();
-        _secondMoment.Dispose();
+        base.LoadState(reader);
     }
 }

@@ -20,29 +20,23 @@ namespace ContrastiveML.Optimization;
 /// adaptation: v ← m·v + γ·g. The velocity starts at zero. Everything stays on the parameters' device as
 /// tensors (the trust ratio too), so a step never synchronises with the GPU.
 /// </remarks>
-internal sealed class Lars : IParameterOptimizer
+internal sealed class Lars : ParameterOptimizer
 {
-    private readonly Parameter[] _parameters;
-    private readonly OptimizerBuffers _velocity;
+    private const int VelocityBuffer = 0;
     private readonly double _weightDecay;
     private readonly double _momentum;
     private readonly double _trustCoefficient;
 
+    /// <remarks>The one state buffer is the velocity.</remarks>
     public Lars(IEnumerable<Parameter> parameters, double learningRate, double weightDecay, double momentum, double trustCoefficient)
+        : base(parameters, learningRate, "LARS velocity")
     {
-        _parameters = parameters.ToArray();
-        _velocity = new OptimizerBuffers(_parameters, "LARS velocity");
-        LearningRate = learningRate;
         _weightDecay = weightDecay;
         _momentum = momentum;
         _trustCoefficient = trustCoefficient;
     }
 
-    public double LearningRate { get; set; }
-
-    public void ZeroGrad() => OptimizerGradients.Zero(_parameters);
-
-    public void Step()
+    public override void Step()
     {
         // The update's temporaries (norms, trust ratios, scaled gradients) die with the scope each step;
         // only the velocity buffers, created detached from it, persist. Numbers enter as kept Scalars (see KeptScalars).
@@ -51,9 +45,9 @@ internal sealed class Lars : IParameterOptimizer
         using var s = new KeptScalars();
         Scalar lr = s.Of(LearningRate), weightDecay = s.Of(_weightDecay), trustCoefficient = s.Of(_trustCoefficient);
         Scalar momentum = s.Of(_momentum), one = s.Of(1.0), zero = s.Of(0.0);
-        for (int i = 0; i < _parameters.Length; i++)
+        for (int i = 0; i < Parameters.Length; i++)
         {
-            var w = _parameters[i];
+            var w = Parameters[i];
             var g = w.grad;
             if (g is null) continue;
 
@@ -72,17 +66,9 @@ internal sealed class Lars : IParameterOptimizer
                 update = g.add(w, weightDecay) * (trust * lr);
             }
 
-            _velocity.For(i).mul_(momentum).PlusInPlace(update);
-            w.sub_(_velocity.For(i));
+            Tensor velocity = Buffer(VelocityBuffer).For(i);
+            velocity.mul_(momentum).PlusInPlace(update);
+            w.sub_(velocity);
         }
     }
-
-    /// <summary>Writes the velocity buffers (a flag per parameter, then its float32 values).</summary>
-    public void SaveState(BinaryWriter writer) => _velocity.Save(writer);
-
-    /// <summary>Restores what <see cref="SaveState"/> wrote for the same parameters.</summary>
-    /// <exception cref="InvalidDataException">The state does not fit these parameters.</exception>
-    public void LoadState(BinaryReader reader) => _velocity.Load(reader);
-
-    public void Dispose() => _velocity.Dispose();
 }

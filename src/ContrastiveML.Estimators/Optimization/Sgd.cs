@@ -19,35 +19,29 @@ namespace ContrastiveML.Optimization;
 /// Why not TorchSharp's own: its step converts these numbers to finalizer-owned Scalars for every parameter at
 /// every step (see <see cref="KeptScalars"/>); here they are kept alive through the step.
 /// </remarks>
-internal sealed class Sgd : IParameterOptimizer
+internal sealed class Sgd : ParameterOptimizer
 {
-    private readonly Parameter[] _parameters;
-    private readonly OptimizerBuffers _momentumBuffers;
+    private const int MomentumBuffer = 0;
     private readonly double _weightDecay;
     private readonly double _momentum;
 
+    /// <remarks>The one state buffer is the momentum (a parameter has one once it has had its first update).</remarks>
     public Sgd(IEnumerable<Parameter> parameters, double learningRate, double weightDecay, double momentum)
+        : base(parameters, learningRate, "SGD momentum")
     {
-        _parameters = parameters.ToArray();
-        _momentumBuffers = new OptimizerBuffers(_parameters, "SGD momentum");
-        LearningRate = learningRate;
         _weightDecay = weightDecay;
         _momentum = momentum;
     }
 
-    public double LearningRate { get; set; }
-
-    public void ZeroGrad() => OptimizerGradients.Zero(_parameters);
-
-    public void Step()
+    public override void Step()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var s = new KeptScalars();
         Scalar weightDecay = s.Of(_weightDecay), momentum = s.Of(_momentum), minusLr = s.Of(-LearningRate);
-        for (int i = 0; i < _parameters.Length; i++)
+        for (int i = 0; i < Parameters.Length; i++)
         {
-            var w = _parameters[i];
+            var w = Parameters[i];
             var g = w.grad;
             if (g is null) continue;
 
@@ -55,8 +49,9 @@ internal sealed class Sgd : IParameterOptimizer
             if (_momentum != 0)
             {
                 // The first update (no buffer yet) copies d into the new buffer, as PyTorch's clone of the first gradient.
-                bool started = _momentumBuffers.Has(i);
-                Tensor b = _momentumBuffers.For(i);
+                OptimizerBuffers momentumBuffers = Buffer(MomentumBuffer);
+                bool started = momentumBuffers.Has(i);
+                Tensor b = momentumBuffers.For(i);
                 if (started) b.mul_(momentum).PlusInPlace(d);
                 else b.copy_(d);
                 d = b;
@@ -65,12 +60,4 @@ internal sealed class Sgd : IParameterOptimizer
         }
     }
 
-    /// <summary>Writes the momentum buffers (a parameter has one once it has had its first update).</summary>
-    public void SaveState(BinaryWriter writer) => _momentumBuffers.Save(writer);
-
-    /// <summary>Restores what <see cref="SaveState"/> wrote for the same parameters.</summary>
-    /// <exception cref="InvalidDataException">The state does not fit these parameters.</exception>
-    public void LoadState(BinaryReader reader) => _momentumBuffers.Load(reader);
-
-    public void Dispose() => _momentumBuffers.Dispose();
 }

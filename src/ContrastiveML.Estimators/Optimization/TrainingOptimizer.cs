@@ -10,9 +10,9 @@ namespace ContrastiveML.Optimization;
 /// </summary>
 public sealed class TrainingOptimizer : IDisposable
 {
-    private readonly IParameterOptimizer _optimizer;
+    private readonly ParameterOptimizer _optimizer;
 
-    private TrainingOptimizer(OptimizerKind kind, IParameterOptimizer optimizer)
+    private TrainingOptimizer(OptimizerKind kind, ParameterOptimizer optimizer)
     {
         Kind = kind;
         _optimizer = optimizer;

@@ -17,7 +17,7 @@ namespace ContrastiveML;
 /// checks ONNX Runtime against TorchSharp on a probe batch, and returns a transformer made of stock ML.NET parts.
 /// </summary>
 /// <typeparam name="TOptions">The method's options.</typeparam>
-public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<ContrastiveEncoderTransformer>
+public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<ContrastiveEncoderTransformer>, ITrainingSetupSource
     where TOptions : ContrastiveEncoderOptions
 {
     private const int ProbeBatchSize = 16;
@@ -117,10 +117,6 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     public ContrastiveEncoderTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        ImageShape shape = Options.ImageShape!;
-        PixelInput pixelInput = PixelInput.Resolve(input.Schema, Options.InputColumnName, shape, nameof(input));
-        LabelColumn? labels = LabelColumnName is string labelName ? LabelColumn.Resolve(input.Schema, labelName, nameof(input)) : null;
-
         IHost host = _env.Register(MethodName);
         using IChannel channel = host.Start("Fit");
         void Log(string message) => channel.Info(MessageSensitivity.None, message);
@@ -132,22 +128,54 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
 
         int seed = Options.Seed ?? host.Rand.Next();
         MLContext ml = _mlContext ?? new MLContext(seed);
+        using TrainingSetup setup = PrepareTraining(input, ml, seed, Log, CheckCanceled);
+        var trainer = new ContrastiveTrainer(Options, Log, CheckCanceled);
+        TrainingReport report = trainer.Train(setup.Method, setup.Reader, setup.Statistics, setup.BatchSize, setup.Device, seed, Options.Encoder.ToString());
+
+        CheckCanceled();
+        OnnxInputNormalization normalization = InputNormalization(setup.Statistics);
+        string pixelColumn = setup.PixelColumn;
+        // ONNX graph inputs and outputs need distinct names: score a copy when the output replaces the input column.
+        string onnxInput = pixelColumn == Options.OutputColumnName ? Options.OutputColumnName + ".Input" : pixelColumn;
+        // The probe batch is the data's first rows: no shuffle buffer to fill for 16 images.
+        var probeReader = new PixelBatchReader(setup.Pixels, pixelColumn, Options.ImageShape!.Size, shuffleBufferSize: 0);
+        byte[] onnx = ExportAndVerify(setup.Encoder, normalization, probeReader, setup.Statistics, seed, onnxInput, out double parity);
+        Log($"{MethodName}: exported the encoder to ONNX ({onnx.Length} bytes); ONNX Runtime vs TorchSharp max |diff| = {parity:G3}" +
+            (DenseOutputColumnName is null ? "." : " (embedding and dense output)."));
+        report = report with { OnnxParityMaxAbsDifference = parity };
+
+        ITransformer inner = BuildInner(ml, setup.Pixels, setup.Extractor, pixelColumn, onnxInput, onnx);
+        return new ContrastiveEncoderTransformer(inner, onnx, report, Options.InputColumnName, Options.OutputColumnName, DenseOutputColumnName);
+    }
+
+    TrainingSetup ITrainingSetupSource.PrepareTraining(IDataView input, int seed) =>
+        PrepareTraining(input ?? throw new ArgumentNullException(nameof(input)), _mlContext ?? new MLContext(seed), seed, _ => { }, () => { });
+
+    /// <summary>
+    /// Everything before the first training step: resolves the pixel (and label) columns, extracts pixels from images,
+    /// scans and validates the data, picks the device, and builds the encoder, the method and the batch reader.
+    /// </summary>
+    private TrainingSetup PrepareTraining(IDataView input, MLContext ml, int seed, Action<string> log, Action checkCanceled)
+    {
+        ImageShape shape = Options.ImageShape!;
+        PixelInput pixelInput = PixelInput.Resolve(input.Schema, Options.InputColumnName, shape, nameof(input));
+        LabelColumn? labels = LabelColumnName is string labelName ? LabelColumn.Resolve(input.Schema, labelName, nameof(input)) : null;
 
         // Image input: extract planar CHW pixels once, through the same stock transformer the saved model will use.
         string pixelColumn = pixelInput.IsImage ? Options.OutputColumnName + ".Pixels" : Options.InputColumnName;
         ITransformer? extractor = pixelInput.CreatePixelExtractor(ml, pixelColumn)?.Fit(input);
         IDataView pixels = extractor?.Transform(input) ?? input;
 
-        PixelStatistics statistics = PixelStatistics.Scan(pixels, pixelColumn, shape, Options.PixelScale, CheckCanceled);
-        ValidateData(pixels, statistics, labels, CheckCanceled);
+        PixelStatistics statistics = PixelStatistics.Scan(pixels, pixelColumn, shape, Options.PixelScale, checkCanceled);
+        ValidateData(pixels, statistics, labels, checkCanceled);
         int batchSize = (int)Math.Min(Options.BatchSize, statistics.RowCount);
         if (batchSize < Options.BatchSize)
         {
-            Log($"{MethodName}: the data has {statistics.RowCount} rows, fewer than BatchSize = {Options.BatchSize}; training with batches of {batchSize}.");
+            log($"{MethodName}: the data has {statistics.RowCount} rows, fewer than BatchSize = {Options.BatchSize}; training with batches of {batchSize}.");
         }
 
         Device device = TrainingDeviceSelector.Select(Options.Device);
-        Log($"{MethodName}: training on {(device.type == DeviceType.CUDA ? "CUDA" : "CPU")} ({statistics.RowCount} images of {shape}, seed {seed}).");
+        log($"{MethodName}: training on {(device.type == DeviceType.CUDA ? "CUDA" : "CPU")} ({statistics.RowCount} images of {shape}, seed {seed}).");
 
         ImageEncoder encoder;
         IContrastiveMethod method;
@@ -158,30 +186,29 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         {
             manual_seed(seed);
             encoder = CreateEncoder(statistics);
-            method = CreateMethod(encoder, seed, statistics, batchSize, labels);
+            try
+            {
+                method = CreateMethod(encoder, seed, statistics, batchSize, labels);
+            }
+            catch
+            {
+                encoder.Dispose();
+                throw;
+            }
         }
-        // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
-        using ImageEncoder disposeEncoder = encoder;
-        using IContrastiveMethod disposeMethod = method;
-        method.MoveTo(device);
-
         var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize, labels, BalancedSamplesPerClass);
-        var trainer = new ContrastiveTrainer(Options, Log, CheckCanceled);
-        TrainingReport report = trainer.Train(method, reader, statistics, batchSize, device, seed, Options.Encoder.ToString());
-
-        CheckCanceled();
-        OnnxInputNormalization normalization = InputNormalization(statistics);
-        // ONNX graph inputs and outputs need distinct names: score a copy when the output replaces the input column.
-        string onnxInput = pixelColumn == Options.OutputColumnName ? Options.OutputColumnName + ".Input" : pixelColumn;
-        // The probe batch is the data's first rows: no shuffle buffer to fill for 16 images.
-        var probeReader = new PixelBatchReader(pixels, pixelColumn, shape.Size, shuffleBufferSize: 0);
-        byte[] onnx = ExportAndVerify(encoder, normalization, probeReader, statistics, seed, onnxInput, out double parity);
-        Log($"{MethodName}: exported the encoder to ONNX ({onnx.Length} bytes); ONNX Runtime vs TorchSharp max |diff| = {parity:G3}" +
-            (DenseOutputColumnName is null ? "." : " (embedding and dense output)."));
-        report = report with { OnnxParityMaxAbsDifference = parity };
-
-        ITransformer inner = BuildInner(ml, pixels, extractor, pixelColumn, onnxInput, onnx);
-        return new ContrastiveEncoderTransformer(inner, onnx, report, Options.InputColumnName, Options.OutputColumnName, DenseOutputColumnName);
+        // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
+        var setup = new TrainingSetup(Options, seed, pixels, pixelColumn, extractor, statistics, labels, batchSize, device, encoder, method, reader);
+        try
+        {
+            method.MoveTo(device);
+        }
+        catch
+        {
+            setup.Dispose();
+            throw;
+        }
+        return setup;
     }
 
     /// <summary>

@@ -52,7 +52,7 @@ internal static class BenchCommand
         var residencyChild = new Option<bool>("--residency-child") { Hidden = true };
         var sections = new Option<BenchSection[]>("--section")
         {
-            Description = "Parts to run (repeatable; default all): Training (with the reference matmul), Inference, Memory (peak, 6k vs 60k images), Residency (resident memory after 50 vs 500 steps).",
+            Description = "Parts to run (repeatable; default all): Training (SimCLR per encoder, with the reference matmul), Methods (every method per encoder), Inference, Memory (peak, 6k vs 60k images), Residency (resident memory after 50 vs 500 steps).",
             AllowMultipleArgumentsPerToken = true,
             DefaultValueFactory = _ => Enum.GetValues<BenchSection>(),
         };
@@ -83,8 +83,10 @@ internal static class BenchCommand
     /// <summary>The parts of a bench run.</summary>
     internal enum BenchSection
     {
-        /// <summary>Reference matmul, training throughput and the parts of a step.</summary>
+        /// <summary>Reference matmul, SimCLR training throughput and the parts of a step.</summary>
         Training,
+        /// <summary>Reference matmul and the training throughput of every method on every encoder.</summary>
+        Methods,
         /// <summary>Inference through ML.NET (batched and stock), ONNX Runtime and TorchSharp.</summary>
         Inference,
         /// <summary>Peak resident memory of a short Fit on 6,000 vs 60,000 images.</summary>
@@ -124,7 +126,20 @@ internal static class BenchCommand
         };
         output.WriteLine($"machine: {Cpu()} ({Environment.ProcessorCount} logical CPUs), device {device.type}, libtorch threads {get_num_threads()}");
 
-        if (settings.Runs(BenchSection.Training)) RunTraining(settings, device, figures, output);
+        if (settings.Runs(BenchSection.Training) || settings.Runs(BenchSection.Methods))
+        {
+            double matmul = MatmulFlops(settings.MatmulSize, settings.Repeats, device);
+            figures["referenceMatmul"] = new Dictionary<string, object?> { ["size"] = settings.MatmulSize, ["flopsPerSecond"] = Math.Round(matmul) };
+            output.WriteLine($"reference float32 matmul {settings.MatmulSize}x{settings.MatmulSize}: {matmul / 1e9:F1} GFLOP/s (median of {settings.Repeats})");
+            if (settings.Runs(BenchSection.Training)) RunTraining(settings, device, matmul, figures, output);
+            if (settings.Runs(BenchSection.Methods))
+            {
+                figures["methods"] = MethodTrainingBench.Run(settings, matmul, output);
+                figures["methodsNote"] = "each method built by its estimator as Fit builds it, with the probe's options (queue and bank sizes, views), on 60,000 rows " +
+                                         "(Fashion-MNIST for CompactCnn, generated pixels and labels for ResNet18); trainingFlopsPerImage counts the Conv2d and Linear layers " +
+                                         "that ran in a real step (encoder, heads, key encoder), 3x where backward follows and 1x for no-grad work";
+            }
+        }
         if (settings.Runs(BenchSection.Inference)) RunInference(settings, device, figures, output);
         if (settings.Runs(BenchSection.Memory)) RunMemory(settings, figures, output);
         if (settings.Runs(BenchSection.Residency))
@@ -163,12 +178,9 @@ internal static class BenchCommand
         return 0;
     }
 
-    /// <summary>The reference matmul, then SimCLR training throughput and the parts of a step per encoder.</summary>
-    private static void RunTraining(BenchSettings settings, Device device, Dictionary<string, object?> figures, TextWriter output)
+    /// <summary>SimCLR training throughput and the parts of a step per encoder.</summary>
+    private static void RunTraining(BenchSettings settings, Device device, double matmul, Dictionary<string, object?> figures, TextWriter output)
     {
-        double matmul = MatmulFlops(settings.MatmulSize, settings.Repeats, device);
-        figures["referenceMatmul"] = new Dictionary<string, object?> { ["size"] = settings.MatmulSize, ["flopsPerSecond"] = Math.Round(matmul) };
-        output.WriteLine($"reference float32 matmul {settings.MatmulSize}x{settings.MatmulSize}: {matmul / 1e9:F1} GFLOP/s (median of {settings.Repeats})");
 
         var training = new List<Dictionary<string, object?>>();
         output.WriteLine();
@@ -252,12 +264,20 @@ internal static class BenchCommand
         return 2.0 * n * n * n / Median(seconds);
     }
 
+    /// <summary>The input of <paramref name="kind"/>: Fashion-MNIST's 1x28x28 for CompactCnn, CIFAR's 3x32x32 for ResNet18 (8x8 when tiny).</summary>
+    internal static ImageShape ShapeFor(EncoderKind kind, BenchSettings settings) =>
+        kind == EncoderKind.ResNet18 ? new ImageShape(3, settings.Tiny ? 8 : 32, settings.Tiny ? 8 : 32)
+                                     : settings.Tiny ? new ImageShape(1, 8, 8) : FashionMnist.Shape;
+
+    /// <summary>The base width benchmarked for <paramref name="kind"/>: --resnet-width for ResNet18, the default for CompactCnn (small when tiny).</summary>
+    internal static int WidthFor(EncoderKind kind, BenchSettings settings) =>
+        kind == EncoderKind.ResNet18 ? (settings.Tiny ? 2 : settings.ResNetWidth) : settings.Tiny ? 4 : CompactCnnEncoder.DefaultWidth;
+
     /// <summary>Encoder, image shape and data for one encoder: CompactCnn on Fashion-MNIST (streamed from the IDX files), ResNet18 on random 3x32x32 pixels.</summary>
     private static (ImageEncoder Encoder, ImageShape Shape, IDataView Data, string DataName) Setup(EncoderKind kind, BenchSettings settings, MLContext ml, int rows)
     {
-        ImageShape shape = kind == EncoderKind.ResNet18 ? new ImageShape(3, settings.Tiny ? 8 : 32, settings.Tiny ? 8 : 32)
-                                                         : settings.Tiny ? new ImageShape(1, 8, 8) : FashionMnist.Shape;
-        int width = kind == EncoderKind.ResNet18 ? (settings.Tiny ? 2 : settings.ResNetWidth) : settings.Tiny ? 4 : CompactCnnEncoder.DefaultWidth;
+        ImageShape shape = ShapeFor(kind, settings);
+        int width = WidthFor(kind, settings);
         manual_seed(1);
         ImageEncoder encoder = EncoderFactory.Create(kind, shape, width);
         if (kind == EncoderKind.CompactCnn && !settings.Tiny)
@@ -621,7 +641,7 @@ internal static class BenchCommand
         return seconds;
     }
 
-    private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
+    internal static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
 
     internal static double Median(IReadOnlyCollection<double> values)
     {
@@ -630,7 +650,7 @@ internal static class BenchCommand
         return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
-    private static void Synchronize(Device device)
+    internal static void Synchronize(Device device)
     {
         if (device.type == DeviceType.CUDA) cuda.synchronize();
     }

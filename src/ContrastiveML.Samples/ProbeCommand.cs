@@ -51,6 +51,7 @@ internal static class ProbeCommand
         var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
         var memoryBank = new Option<int?>("--memory-bank") { Description = "cmc: negatives from a memory bank of this many recent images per view (default: the paper's 16384, at most a tenth of the training images and at least a batch); 0 takes the negatives from the batch instead." };
         var views = new Option<int?>("--views") { Description = "supcon only: augmented views per image, 2 as in the paper or 1 (half the encoder work per image; the positives then come from the labels alone). Default: the estimator's 2." };
+        var projectionDim = new Option<int?>("--projection-dim") { Description = "supcon, metric: output size of the projection head, 0 for none (the loss on the embedding itself). Default: the estimator's (128 for supcon, none for metric)." };
         var independentViews = new Option<bool>("--independent-views") { Description = "cmc only: cut each view from its own augmented copy of the image (own crop and flip) instead of one copy shared by the views (the paper's code)." };
         var baselinesFrom = new Option<string?>("--baselines-from") { HelpName = "probe.json", Description = "Take the raw-pixel and random-init accuracies from an earlier probe --json file of the same data, encoder, width, pooling and seed instead of measuring them again (saves about 4 minutes; a cmc run only from an earlier cmc run, whose random-init encoder differs from the others')." };
         var plots = CommonOptions.Plots();
@@ -60,7 +61,7 @@ internal static class ProbeCommand
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
             method, metricLoss, miner, noLabels, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, batchNormGroups, denseLossWeight, gridSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots, memoryBank,
-            checkpointDirectory, checkpointEvery, baselinesFrom, views, independentViews,
+            checkpointDirectory, checkpointEvery, baselinesFrom, views, independentViews, projectionDim,
         };
         command.SetAction(parse =>
         {
@@ -72,7 +73,8 @@ internal static class ProbeCommand
                 parse.GetValue(keyMomentum),
                 parse.GetValue(queueSize) ?? (parse.GetValue(method) == "densecl" ? DenseClProbeDefaults.QueueSize : MoCoProbeDefaults.QueueSize),
                 parse.GetValue(batchNormGroups), parse.GetValue(denseLossWeight), parse.GetValue(gridSize), parse.GetValue(baselinesFrom),
-                new MetricSettings(parse.GetValue(metricLoss)!, parse.GetValue(miner), parse.GetValue(noLabels)), parse.GetValue(views), parse.GetValue(independentViews));
+                new MetricSettings(parse.GetValue(metricLoss)!, parse.GetValue(miner), parse.GetValue(noLabels)), parse.GetValue(views), parse.GetValue(independentViews),
+                parse.GetValue(projectionDim));
             TextWriter stderr = parse.InvocationConfiguration.Error;
             using var interrupt = new ConsoleInterrupt(stderr);
             try
@@ -95,7 +97,7 @@ internal static class ProbeCommand
         int CheckpointEvery = CommonOptions.DefaultCheckpointEvery, int? MemoryBank = null,
         double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize,
         int? BatchNormGroups = null, double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null, string? BaselinesFrom = null,
-        MetricSettings? Metric = null, int? Views = null, bool IndependentViews = false);
+        MetricSettings? Metric = null, int? Views = null, bool IndependentViews = false, int? ProjectionDim = null);
     /// <summary>The metric-learning choices of the command line: loss, miner (null: the loss's default) and whether to ignore the labels.</summary>
     internal sealed record MetricSettings(string Loss, string? Miner, bool NoLabels);
 
@@ -148,7 +150,7 @@ internal static class ProbeCommand
             cancellation.ThrowIfCancellationRequested(); // the ML.NET probe does not see the token; stop before the next stage
 
             clock.Restart();
-            randomAccuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", CreateEstimator(ml, settings, trainRows, o =>
+            randomAccuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", CreateEstimator(ml, settings, o =>
             {
                 o.MaxSteps = 0;
                 o.Progress = null;
@@ -162,7 +164,7 @@ internal static class ProbeCommand
         var progress = ProgressDisplay.ForConsole(output);
         // Keeps the loss against training time for the JSON (the accuracy report draws all methods on one time axis).
         var lossCurve = new LossCurveRecorder(progress);
-        IEstimator<ContrastiveEncoderTransformer> estimator = CreateEstimator(ml, settings, trainRows, o =>
+        IEstimator<ContrastiveEncoderTransformer> estimator = CreateEstimator(ml, settings, o =>
         {
             o.Progress = lossCurve;
             o.ProgressIntervalSeconds = progress.IntervalSeconds;
@@ -248,7 +250,9 @@ internal static class ProbeCommand
         {
             figures["viewsPerImage"] = settings.Views ?? new SupConOptions().ViewsPerImage;
             figures["temperature"] = settings.Temperature ?? new SupConOptions().Temperature;
+            figures["projectionDim"] = settings.ProjectionDim ?? new SupConOptions().ProjectionDim;
         }
+        if (settings.Method == "metric") figures["projectionDim"] = settings.ProjectionDim ?? new MetricLearningOptions().ProjectionDim;
         if (settings.Method == "densecl")
         {
             figures["denseLossWeight"] = settings.DenseLossWeight;
@@ -270,7 +274,7 @@ internal static class ProbeCommand
     }
 
     /// <summary>The estimator of <see cref="ProbeSettings.Method"/>: SimCLR, MoCo, DenseCL (MoCo's settings plus its own), CMC, metric learning, or SupCon or cross-entropy on the Label column.</summary>
-    private static IEstimator<ContrastiveEncoderTransformer> CreateEstimator(MLContext ml, ProbeSettings settings, long trainRows, Action<ContrastiveEncoderOptions> adjust)
+    internal static IEstimator<ContrastiveEncoderTransformer> CreateEstimator(MLContext ml, ProbeSettings settings, Action<ContrastiveEncoderOptions> adjust)
     {
         if (settings.Method == "cmc")
         {
@@ -315,6 +319,7 @@ internal static class ProbeCommand
         {
             MetricLearningOptions metric = MetricOptions(settings.Metric ?? new MetricSettings("contrastive", null, false));
             Fill(metric, settings);
+            if (settings.ProjectionDim is int metricHead) metric.ProjectionDim = metricHead;
             metric.Augmentation = Augmentation(settings);
             adjust(metric);
             return ml.Transforms.MetricLearning(metric);
@@ -325,6 +330,7 @@ internal static class ProbeCommand
             Fill(supCon, settings);
             if (settings.Temperature is double t) supCon.Temperature = t;
             if (settings.Views is int viewsPerImage) supCon.ViewsPerImage = viewsPerImage;
+            if (settings.ProjectionDim is int supConHead) supCon.ProjectionDim = supConHead;
             supCon.Augmentation = Augmentation(settings);
             adjust(supCon);
             return ml.Transforms.SupCon(supCon);

@@ -19,7 +19,7 @@ public sealed class BenchCommandTests : IDisposable
 
         using JsonDocument document = JsonDocument.Parse(File.ReadAllText(json));
         JsonElement root = document.RootElement;
-        foreach (string key in new[] { "command", "date", "machine", "referenceMatmul", "training", "inference", "memory" })
+        foreach (string key in new[] { "command", "date", "machine", "referenceMatmul", "training", "methods", "inference", "memory" })
         {
             Assert.True(root.TryGetProperty(key, out _), $"missing '{key}'");
         }
@@ -32,6 +32,26 @@ public sealed class BenchCommandTests : IDisposable
             Assert.True(encoder.GetProperty("fractionOfMatmul").GetDouble() > 0);
             double shares = encoder.GetProperty("stepShares").EnumerateObject().Sum(p => p.Value.GetDouble());
             Assert.InRange(shares, 0.99, 1.01);
+        }
+        // Every method on both encoders, its FLOPs counted from the layers that ran (the bench fails if a layer was missed).
+        JsonElement methods = root.GetProperty("methods");
+        Assert.Equal(2 * 7, methods.GetArrayLength());
+        foreach (string method in new[] { "simclr", "supcon", "metric", "moco", "densecl", "cmc", "crossentropy" })
+        {
+            Assert.Equal(2, methods.EnumerateArray().Count(m => m.GetProperty("method").GetString() == method));
+        }
+        foreach (JsonElement row in methods.EnumerateArray())
+        {
+            string name = row.GetProperty("method").GetString() + " " + row.GetProperty("encoder").GetString();
+            Assert.True(row.GetProperty("imagesPerSecond").GetDouble() > 0, name);
+            Assert.True(row.GetProperty("trainingFlopsPerImage").GetInt64() > 0, name);
+            Assert.True(row.GetProperty("fractionOfMatmul").GetDouble() > 0, name);
+            Assert.True(row.GetProperty("countedLayers").GetInt32() > 0, name);
+            double shares = row.GetProperty("stepShares").EnumerateObject().Sum(p => p.Value.GetDouble());
+            Assert.InRange(shares, 0.99, 1.01);
+            // Only the methods with a key encoder do forward-only work.
+            bool keyEncoder = row.GetProperty("method").GetString() is "moco" or "densecl";
+            Assert.Equal(keyEncoder, row.GetProperty("forwardFlopsWithoutGradientPerStep").GetInt64() > 0);
         }
         JsonElement inference = root.GetProperty("inference");
         foreach (string key in new[] { "mlNetEmbeddingsPerSecond", "mlNetStockEmbeddingsPerSecond", "onnxEmbeddingsPerSecond", "torchEmbeddingsPerSecond",
@@ -60,10 +80,18 @@ public sealed class BenchCommandTests : IDisposable
         Assert.DoesNotContain("reference float32 matmul", output);
         using JsonDocument document = JsonDocument.Parse(File.ReadAllText(json));
         Assert.True(document.RootElement.TryGetProperty("inference", out _));
-        foreach (string absent in new[] { "referenceMatmul", "training", "memory", "residency" })
+        foreach (string absent in new[] { "referenceMatmul", "training", "methods", "memory", "residency" })
         {
             Assert.False(document.RootElement.TryGetProperty(absent, out _), $"'{absent}' should not run");
         }
+
+        string methodsJson = Path.Combine(_folder, "methods.json");
+        var (methodsCode, _, methodsError) = CliRunner.Run("bench", "--tiny", "--section", "Methods", "--encoder", "CompactCnn", "--batch-size", "8", "--json", methodsJson, "--device", "cpu");
+        Assert.True(methodsCode == 0, methodsError);
+        using JsonDocument methods = JsonDocument.Parse(File.ReadAllText(methodsJson));
+        Assert.Equal(7, methods.RootElement.GetProperty("methods").GetArrayLength());
+        Assert.True(methods.RootElement.TryGetProperty("referenceMatmul", out _), "the methods' FLOP fractions need the matmul");
+        Assert.False(methods.RootElement.TryGetProperty("training", out _), "'training' should not run");
 
         var (badCode, _, badError) = CliRunner.Run("bench", "--tiny", "--section", "Everything");
         Assert.NotEqual(0, badCode);

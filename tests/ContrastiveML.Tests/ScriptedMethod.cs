@@ -33,6 +33,8 @@ internal sealed class ScriptedMethod : IContrastiveMethod
 
     public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => Encoder.parameters();
 
+    public IEnumerable<nn.Module> Modules() => new nn.Module[] { Encoder };
+
     public void SetTraining(bool training) => Encoder.train(training);
 
     public void MoveTo(Device device) => Encoder.to(device);

@@ -278,7 +278,7 @@ public class SupConEstimatorTests
     [InlineData(nameof(SupConOptions.Temperature), "0", "positive")]
     [InlineData(nameof(SupConOptions.ViewsPerImage), "0", "1 or 2")]
     [InlineData(nameof(SupConOptions.ViewsPerImage), "3", "1 or 2")]
-    [InlineData(nameof(SupConOptions.ProjectionDim), "0", "at least 1")]
+    [InlineData(nameof(SupConOptions.ProjectionDim), "-1", "0 (no head) or positive")]
     public void InvalidOptionsNameTheOptionTheValueAndWhatIsAllowed(string option, string value, string allowed)
     {
         SupConOptions options = Options();
@@ -328,6 +328,24 @@ public class SupConEstimatorTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void ProjectionDimZeroTrainsWithoutAHead()
+    {
+        var ml = new MLContext(1);
+        IDataView data = UIntData(ml);
+        SupConOptions options = Options(maxSteps: 2);
+        options.ProjectionDim = 0;
+        // What Fit trains: the encoder alone, no head modules or parameters.
+        using (Training.TrainingSetup setup = ((Training.ITrainingSetupSource)ml.Transforms.SupCon(options)).PrepareTraining(data, seed: 1))
+        {
+            Assert.Same(setup.Encoder, Assert.Single(setup.Method.Modules()));
+            Assert.Equal(setup.Encoder.parameters().Count(), setup.Method.TrainableParameters().Count());
+        }
+        ContrastiveEncoderTransformer model = ml.Transforms.SupCon(options).Fit(data);
+        Assert.Equal(2, model.Report.Steps);
+        Assert.All(model.Report.LossCurve, p => Assert.True(double.IsFinite(p.Loss) && p.Loss > 0, $"loss {p.Loss}"));
     }
 
     [Fact]

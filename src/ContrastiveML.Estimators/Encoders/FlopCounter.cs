@@ -30,33 +30,13 @@ public static class FlopCounter
         var removers = new List<Action>();
         foreach ((string _, nn.Module child) in module.named_modules())
         {
-            switch (child)
+            if (child is not (Conv2dModule or LinearModule)) continue;
+            uncounted.Add(child);
+            removers.Add(AddHook(child, (layer, output) =>
             {
-                case Conv2dModule conv:
-                    uncounted.Add(conv);
-                    var convHook = conv.register_forward_hook((m, _, output) =>
-                    {
-                        var c = (Conv2dModule)m;
-                        uncounted.Remove(c);
-                        long spatial = output.shape[2] * output.shape[3];
-                        total += 2 * c.weight!.numel() * spatial + (c.bias is null ? 0 : output.shape[1] * spatial);
-                        return output;
-                    });
-                    removers.Add(() => convHook.remove());
-                    break;
-                case LinearModule linear:
-                    uncounted.Add(linear);
-                    var linearHook = linear.register_forward_hook((m, _, output) =>
-                    {
-                        var l = (LinearModule)m;
-                        uncounted.Remove(l);
-                        long rows = output.numel() / output.shape[^1];
-                        total += rows * (2 * l.weight!.numel() + (l.bias is null ? 0 : output.shape[^1]));
-                        return output;
-                    });
-                    removers.Add(() => linearHook.remove());
-                    break;
-            }
+                uncounted.Remove(layer);
+                total += LayerFlops(layer, output);
+            }));
         }
         bool wasTraining = module.training;
         Device device = module.parameters().FirstOrDefault()?.device ?? CPU;
@@ -80,6 +60,52 @@ public static class FlopCounter
                 "their FLOPs cannot be counted.");
         }
         return total;
+    }
+
+    /// <summary>
+    /// FLOPs of one forward of a Conv2d or Linear layer that produced <paramref name="output"/> (see the remarks of
+    /// <see cref="FlopCounter"/>); 0 for any other module.
+    /// </summary>
+    internal static long LayerFlops(nn.Module layer, Tensor output)
+    {
+        switch (layer)
+        {
+            case Conv2dModule conv:
+                long spatial = output.shape[2] * output.shape[3];
+                return output.shape[0] * (2 * conv.weight!.numel() * spatial + (conv.bias is null ? 0 : output.shape[1] * spatial));
+            case LinearModule linear:
+                long rows = output.numel() / output.shape[^1];
+                return rows * (2 * linear.weight!.numel() + (linear.bias is null ? 0 : output.shape[^1]));
+            default:
+                return 0;
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="onForward"/> with the layer and its output after every forward of a Conv2d or Linear
+    /// <paramref name="layer"/> (through <c>call</c>, as modules run their children); returns the hook's remover.
+    /// </summary>
+    internal static Action AddHook(nn.Module layer, Action<nn.Module, Tensor> onForward)
+    {
+        switch (layer)
+        {
+            case Conv2dModule conv:
+                var convHook = conv.register_forward_hook((m, _, output) =>
+                {
+                    onForward(m, output);
+                    return output;
+                });
+                return () => convHook.remove();
+            case LinearModule linear:
+                var linearHook = linear.register_forward_hook((m, _, output) =>
+                {
+                    onForward(m, output);
+                    return output;
+                });
+                return () => linearHook.remove();
+            default:
+                throw new ArgumentException($"FLOPs are counted for Conv2d and Linear layers; got {layer.GetType().Name}.", nameof(layer));
+        }
     }
 
     /// <summary>FLOPs of one forward pass of <paramref name="encoder"/> on one image of its input shape.</summary>

@@ -63,9 +63,9 @@ public sealed class DenseProjectionHead : Module<Tensor, Tensor>
             throw new ArgumentException($"{nameof(DenseProjectionHead)} expects a [N, {InputChannels}, S, S] grid; it was given [{string.Join(", ", input.shape)}].", nameof(input));
         }
         // The intermediates can go as soon as the next layer has consumed them: autograd keeps what it needs.
-        using var h = hidden.forward(input);
-        using var a = relu.forward(h);
-        return output.forward(a);
+        using var h = hidden.call(input);
+        using var a = relu.call(h);
+        return output.call(a);
     }
 
     /// <inheritdoc />

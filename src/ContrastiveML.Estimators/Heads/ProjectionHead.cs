@@ -58,9 +58,9 @@ public sealed class ProjectionHead : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         // The intermediates can go as soon as the next layer has consumed them: autograd keeps what it needs.
-        using var h = hidden.forward(input);
-        using var a = relu.forward(h);
-        return output.forward(a);
+        using var h = hidden.call(input);
+        using var a = relu.call(h);
+        return output.call(a);
     }
 
     /// <inheritdoc />

@@ -37,6 +37,8 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
 
     public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => _head is null ? Encoder.parameters() : Encoder.parameters().Concat(_head.parameters());
 
+    public IEnumerable<nn.Module> Modules() => _head is null ? new nn.Module[] { Encoder } : new nn.Module[] { Encoder, _head };
+
     public void SetTraining(bool training)
     {
         Encoder.train(training);

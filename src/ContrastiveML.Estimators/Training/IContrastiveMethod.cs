@@ -27,6 +27,12 @@ internal interface IContrastiveMethod : IDisposable
     /// <summary>All trainable parameters (encoder and training-only heads).</summary>
     IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters();
 
+    /// <summary>
+    /// Every module a training step runs: the encoder, the training-only heads, and modules it runs without training
+    /// them (MoCo's key encoder). The benchmark counts a step's FLOPs on their layers.
+    /// </summary>
+    IEnumerable<nn.Module> Modules();
+
     /// <summary>Puts every module in training or evaluation mode.</summary>
     void SetTraining(bool training);
 

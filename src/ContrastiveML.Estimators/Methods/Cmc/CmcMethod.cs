@@ -63,6 +63,8 @@ internal sealed class CmcMethod : IContrastiveMethod
 
     public IEnumerable<Parameter> TrainableParameters() => _encoder.parameters().Concat(_heads.parameters());
 
+    public IEnumerable<nn.Module> Modules() => new nn.Module[] { _encoder, _heads };
+
     public void SetTraining(bool training)
     {
         _encoder.train(training);
@@ -83,7 +85,7 @@ internal sealed class CmcMethod : IContrastiveMethod
         Tensor[] features = _augmentViewsIndependently
             ? _encoder.ForwardViews(Enumerable.Range(0, _encoder.ViewCount).Select(_ => _augmenter.MakeView(batch.Images, batch.Generator)).ToList())
             : _encoder.ForwardViews(_augmenter.MakeView(batch.Images, batch.Generator));
-        Tensor[] projections = features.Select((f, v) => _heads[v].forward(f)).ToArray();
+        Tensor[] projections = features.Select((f, v) => _heads[v].call(f)).ToArray();
         Tensor loss = CmcLoss.Compute(projections, _temperature, _objective, _bank?.Banks());
         if (_bank != null)
         {

@@ -95,6 +95,9 @@ internal class MoCoMethod : IContrastiveMethod
     /// <summary>The parameters of every query module (the key modules are never optimised).</summary>
     public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => _queryModules.SelectMany(m => m.parameters());
 
+    /// <summary>The query modules, then the key modules.</summary>
+    public IEnumerable<nn.Module> Modules() => _queryModules.Concat(_keyModules);
+
     /// <summary>Training mode for the query and key modules alike: the key encoder normalises with its batch's statistics, as in MoCo.</summary>
     public void SetTraining(bool training)
     {

@@ -24,7 +24,10 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
     /// <summary>SupCon temperature; the paper uses 0.1.</summary>
     public double Temperature = 0.1;
 
-    /// <summary>Output size of the projection head (the paper's 128).</summary>
+    /// <summary>
+    /// Output size of the projection head (the paper's 128); 0 for no head, the loss then comparing the (normalised)
+    /// embeddings themselves, the features the linear probe reads.
+    /// </summary>
     public int ProjectionDim = 128;
 
     /// <summary>Hidden size of the projection head; 0 uses the embedding dimension, as the paper does.</summary>
@@ -64,7 +67,7 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
         if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("The label column name must be given.", nameof(LabelColumnName));
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), Temperature, "positive");
         Require(ViewsPerImage is 1 or 2, nameof(ViewsPerImage), ViewsPerImage, "1 or 2");
-        Require(ProjectionDim >= 1, nameof(ProjectionDim), ProjectionDim, "at least 1");
+        Require(ProjectionDim >= 0, nameof(ProjectionDim), ProjectionDim, "0 (no head) or positive");
         Require(ProjectionHiddenDim >= 0, nameof(ProjectionHiddenDim), ProjectionHiddenDim, "0 (embedding dimension) or positive");
         Require(!ClassBalancedBatches || SamplesPerClass >= 2, nameof(SamplesPerClass), SamplesPerClass, "at least 2 with ClassBalancedBatches");
         Require(!ClassBalancedBatches || BatchSize >= 2 * SamplesPerClass, nameof(BatchSize), BatchSize,

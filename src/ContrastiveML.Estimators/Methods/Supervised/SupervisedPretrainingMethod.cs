@@ -43,6 +43,8 @@ internal sealed class SupervisedPretrainingMethod : IContrastiveMethod
 
     public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => Encoder.parameters().Concat(_classifier.parameters());
 
+    public IEnumerable<nn.Module> Modules() => new nn.Module[] { Encoder, _classifier };
+
     public void SetTraining(bool training)
     {
         Encoder.train(training);
@@ -59,7 +61,7 @@ internal sealed class SupervisedPretrainingMethod : IContrastiveMethod
     {
         Tensor labels = batch.Labels ?? throw new InvalidOperationException("Cross-entropy training needs class labels; the batch has none.");
         Tensor view = _augmenter.MakeView(batch.Images, batch.Generator);
-        Tensor logits = _classifier.forward(Encoder.forward(batch.Normalize(view)));
+        Tensor logits = _classifier.call(Encoder.forward(batch.Normalize(view)));
         Tensor loss = Losses.CrossEntropyLoss.Compute(logits, labels);
         using (NewDisposeScope())
         using (no_grad())

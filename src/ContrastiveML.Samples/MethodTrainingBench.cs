@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using ContrastiveML.Encoders;
+using ContrastiveML.Optimization;
+using ContrastiveML.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ContrastiveML.Samples;
+
+/// <summary>
+/// Training throughput of every method on every encoder: images/s, and the FLOP/s the step achieves as a fraction of
+/// the same process's reference matmul. Each method is built by its estimator exactly as Fit builds it (the probe's
+/// options: the same queue and bank sizes, views, heads and augmentation as the 15-minute runs) and stepped by the
+/// loop Fit runs: read a batch, loss forward + backward, optimiser step and the method's after-step update.
+/// </summary>
+/// <remarks>
+/// A step's FLOPs are counted on the layers that really ran in the first warm-up step (<see cref="LayerFlopRecorder"/>:
+/// every Conv2d and Linear of the encoder, heads, key encoder or per-view encoders; 3x for work backward repeats, 1x for
+/// no-grad work), so methods that run the encoder on one view, two views, or a key encoder besides are compared on
+/// the work they do. Losses, BatchNorm, pooling and augmentation are not counted: a lower bound, as in the SimCLR table.
+/// </remarks>
+internal static class MethodTrainingBench
+{
+    /// <summary>The methods, in the order of the probe table.</summary>
+    internal static readonly string[] Methods = { "simclr", "supcon", "metric", "moco", "densecl", "cmc", "crossentropy" };
+
+    private const int WarmupSteps = 2;
+
+    /// <summary>The 60,000 rows of Fashion-MNIST's training split: the probe's data size, which sizes CMC's bank.</summary>
+    private const int ProbeRows = 60_000;
+
+    /// <summary>Times every method on every encoder of <paramref name="settings"/>, prints a table and returns the JSON rows.</summary>
+    public static List<Dictionary<string, object?>> Run(BenchCommand.BenchSettings settings, double matmulFlops, TextWriter output)
+    {
+        var rows = new List<Dictionary<string, object?>>();
+        output.WriteLine();
+        output.WriteLine($"training step per method (Fit's objects and loop: read, loss forward + backward, optimizer + after-step), batch {settings.BatchSize}, median of {settings.Repeats} steps:");
+        output.WriteLine($"  {"method",-13} {"encoder",-15} {"img/s",8} {"train GFLOP/img",15} {"GFLOP/s",8} {"of matmul",9}   read / fwd+bwd / optimizer");
+        foreach (EncoderKind kind in settings.Encoders.Distinct())
+        {
+            foreach (string method in Methods)
+            {
+                Dictionary<string, object?> row = Measure(method, kind, settings, matmulFlops);
+                rows.Add(row);
+                var shares = (Dictionary<string, double>)row["stepShares"]!;
+                output.WriteLine($"  {method,-13} {row["encoder"],-15} {row["imagesPerSecond"],8:F0} {(long)row["trainingFlopsPerImage"]! / 1e9,15:F3} " +
+                                 $"{(double)row["achievedFlopsPerSecond"]! / 1e9,8:F2} {row["fractionOfMatmul"],9:P1}   " +
+                                 $"{shares["read"]:P0} / {shares["forwardBackward"]:P0} / {shares["optimizer"]:P0}");
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>One method on one encoder: a setup as Fit makes it, two warm-up steps (the first counts the FLOPs), then the timed steps.</summary>
+    private static Dictionary<string, object?> Measure(string methodName, EncoderKind kind, BenchCommand.BenchSettings settings, double matmulFlops)
+    {
+        var ml = new MLContext(1);
+        int batch = settings.BatchSize;
+        ImageShape shape = BenchCommand.ShapeFor(kind, settings);
+        int rows = settings.Tiny ? batch * (WarmupSteps + settings.Repeats + 1) : ProbeRows;
+        (IDataView data, string dataName) = kind == EncoderKind.CompactCnn && !settings.Tiny
+            ? (FashionMnist.Load(ml, train: true, settings.DataDirectory), "Fashion-MNIST train (streamed, gzip)")
+            : (LabelledSyntheticPixels(ml, shape, rows), "random pixels and labels (generated per row)");
+        var probe = new ProbeCommand.ProbeSettings(
+            methodName, kind, BenchCommand.WidthFor(kind, settings), settings.Tiny ? EmbeddingPooling.Global : EmbeddingPooling.Grid3x3, Epochs: 1, Minutes: null, batch, LearningRate: null,
+            Temperature: null, CropScaleMin: null, Seed: 1, TrainLimit: null, TestLimit: null, settings.DataDirectory, JsonPath: null, OnnxPath: null,
+            settings.Device,
+            QueueSize: settings.Tiny ? batch : methodName == "densecl" ? ProbeCommand.DenseClProbeDefaults.QueueSize : ProbeCommand.MoCoProbeDefaults.QueueSize);
+        // The probe's pooling (its 3x3 grid needs a feature map of 3x3 or more: global pooling for the tiny images).
+        IEstimator<ContrastiveEncoderTransformer> estimator = ProbeCommand.CreateEstimator(ml, probe, options =>
+        {
+            options.ImageShape = shape;
+            // A buffer of two batches, filled by the warm-up steps: the default 10,000 rows would cost every timed run
+            // a long fill that Fit pays once per epoch.
+            options.ShuffleBufferSize = 2 * batch;
+        });
+        using TrainingSetup setup = ((ITrainingSetupSource)estimator).PrepareTraining(data, seed: 1);
+        ContrastiveEncoderOptions options = setup.Options;
+        IContrastiveMethod method = setup.Method;
+        Device device = setup.Device;
+        method.SetTraining(true);
+        using TrainingOptimizer optimizer = TrainingOptimizer.Create(options.Optimizer, method.TrainableParameters(), options.LearningRate, options.WeightDecay, options.Momentum);
+        using var generator = new Generator(1, device);
+        using Tensor mean = tensor(setup.Statistics.Mean, new long[] { 1, shape.Channels, 1, 1 }).to(device);
+        using Tensor std = tensor(setup.Statistics.Std, new long[] { 1, shape.Channels, 1, 1 }).to(device);
+        Tensor Normalize(Tensor images) => images.sub(mean).div(std);
+        using var scalars = new KeptScalars();
+        Scalar pixelScale = scalars.Of(options.PixelScale);
+
+        var random = new Random(1);
+        IEnumerator<Data.PixelBatch> batches = setup.Reader.ReadEpoch(setup.BatchSize, random).GetEnumerator();
+        var read = new List<double>();
+        var forwardBackward = new List<double>();
+        var step = new List<double>();
+        var total = new List<double>();
+        long trainingFlopsPerStep = 0, forwardWithGradient = 0, forwardWithoutGradient = 0;
+        int layers = 0;
+        try
+        {
+            for (int i = 0; i < WarmupSteps + settings.Repeats; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                if (!batches.MoveNext())
+                {
+                    batches.Dispose();
+                    batches = setup.Reader.ReadEpoch(setup.BatchSize, random).GetEnumerator();
+                    batches.MoveNext();
+                }
+                Data.PixelBatch pixels = batches.Current;
+                long t2, t3;
+                using (DisposeScope scope = NewDisposeScope())
+                {
+                    Tensor images = ContrastiveTrainer.BatchToTensor(pixels, shape, device).mul_(pixelScale);
+                    Tensor? labels = ContrastiveTrainer.LabelsToTensor(pixels, device);
+                    BenchCommand.Synchronize(device);
+                    long t1 = Stopwatch.GetTimestamp();
+                    // The first step counts FLOPs on the layers that ran (the hooks cost a little; it is not timed).
+                    using (LayerFlopRecorder? recorder = i == 0 ? new LayerFlopRecorder(method.Modules()) : null)
+                    {
+                        Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, Normalize, generator));
+                        optimizer.ZeroGrad();
+                        loss.backward();
+                        _ = loss.item<float>();
+                        if (recorder != null)
+                        {
+                            if (recorder.SilentLayers > 0)
+                            {
+                                throw new InvalidOperationException($"{method.Name}: {recorder.SilentLayers} of {recorder.Layers} layers ran no forward hook in a training step; its FLOPs would be undercounted.");
+                            }
+                            trainingFlopsPerStep = recorder.TrainingFlops;
+                            forwardWithGradient = recorder.ForwardWithGradient;
+                            forwardWithoutGradient = recorder.ForwardWithoutGradient;
+                            layers = recorder.Layers;
+                        }
+                    }
+                    BenchCommand.Synchronize(device);
+                    t2 = Stopwatch.GetTimestamp();
+                    optimizer.Step();
+                    method.AfterStep();
+                    BenchCommand.Synchronize(device);
+                    t3 = Stopwatch.GetTimestamp();
+                    if (i >= WarmupSteps)
+                    {
+                        read.Add(BenchCommand.Seconds(t0, t1));
+                        forwardBackward.Add(BenchCommand.Seconds(t1, t2));
+                    }
+                }
+                if (i < WarmupSteps) continue;
+                step.Add(BenchCommand.Seconds(t2, t3));
+                total.Add(BenchCommand.Seconds(t0, t3));
+            }
+        }
+        finally
+        {
+            batches.Dispose();
+        }
+
+        double imagesPerSecond = setup.BatchSize / BenchCommand.Median(total);
+        double achieved = trainingFlopsPerStep / BenchCommand.Median(total);
+        double partsSum = read.Sum() + forwardBackward.Sum() + step.Sum();
+        return new Dictionary<string, object?>
+        {
+            ["method"] = methodName,
+            ["methodName"] = method.Name,
+            ["encoder"] = $"{kind} w{setup.Encoder.BaseWidth}",
+            ["input"] = $"{shape.Channels}x{shape.Height}x{shape.Width}",
+            ["data"] = dataName,
+            ["rows"] = setup.Statistics.RowCount,
+            ["batchSize"] = setup.BatchSize,
+            ["timedSteps"] = settings.Repeats,
+            ["warmupSteps"] = WarmupSteps,
+            ["options"] = MethodSettings(method),
+            ["imagesPerSecond"] = Math.Round(imagesPerSecond, 1),
+            ["countedLayers"] = layers,
+            ["forwardFlopsWithGradientPerStep"] = forwardWithGradient,
+            ["forwardFlopsWithoutGradientPerStep"] = forwardWithoutGradient,
+            ["trainingFlopsPerImage"] = trainingFlopsPerStep / setup.BatchSize,
+            ["achievedFlopsPerSecond"] = Math.Round(achieved),
+            ["fractionOfMatmul"] = Math.Round(achieved / matmulFlops, 4),
+            ["stepMedianMilliseconds"] = new Dictionary<string, double>
+            {
+                ["read"] = Math.Round(1000 * BenchCommand.Median(read), 3),
+                ["forwardBackward"] = Math.Round(1000 * BenchCommand.Median(forwardBackward), 3),
+                ["optimizer"] = Math.Round(1000 * BenchCommand.Median(step), 3),
+                ["total"] = Math.Round(1000 * BenchCommand.Median(total), 3),
+            },
+            ["stepShares"] = new Dictionary<string, double>
+            {
+                ["read"] = Math.Round(read.Sum() / partsSum, 4),
+                ["forwardBackward"] = Math.Round(forwardBackward.Sum() / partsSum, 4),
+                ["optimizer"] = Math.Round(step.Sum() / partsSum, 4),
+            },
+        };
+    }
+
+    /// <summary>The method's own settings that change a step's cost (queue and bank sizes, views), as its checkpoint fingerprint records them.</summary>
+    private static Dictionary<string, string> MethodSettings(IContrastiveMethod method) =>
+        method.CheckpointFingerprint().ToDictionary(p => p.Key, p => p.Value);
+
+    /// <summary>
+    /// <paramref name="rows"/> rows of random 0..255 pixels and a uint label (10 classes), made afresh, the same every
+    /// time, on each pass over the data (no gigabytes held for 60,000 3x32x32 images).
+    /// </summary>
+    private static IDataView LabelledSyntheticPixels(MLContext ml, ImageShape shape, int rows)
+    {
+        IEnumerable<LabelledPixelRow> Generate()
+        {
+            for (int i = 0; i < rows; i++)
+            {
+                var random = new Random(i);
+                var values = new float[shape.Size];
+                for (int j = 0; j < values.Length; j++) values[j] = random.Next(256);
+                yield return new LabelledPixelRow { Pixels = values, Label = (uint)(i % 10) };
+            }
+        }
+        SchemaDefinition schema = SchemaDefinition.Create(typeof(LabelledPixelRow));
+        schema[nameof(LabelledPixelRow.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, shape.Size);
+        // An iterator runs its body again on every enumeration, and ML.NET enumerates once per cursor.
+        return ml.Data.LoadFromEnumerable(Generate(), schema);
+    }
+
+    private sealed class LabelledPixelRow
+    {
+        public float[] Pixels { get; set; } = Array.Empty<float>();
+
+        public uint Label { get; set; }
+    }
+}

@@ -134,10 +134,12 @@ internal static class BenchCommand
             if (settings.Runs(BenchSection.Training)) RunTraining(settings, device, matmul, figures, output);
             if (settings.Runs(BenchSection.Methods))
             {
-                figures["methods"] = MethodTrainingBench.Run(settings, matmul, output);
+                figures["methods"] = MethodTrainingBench.Run(settings, output);
                 figures["methodsNote"] = "each method built by its estimator as Fit builds it, with the probe's options (queue and bank sizes, views), on 60,000 rows " +
                                          "(Fashion-MNIST for CompactCnn, generated pixels and labels for ResNet18); trainingFlopsPerImage counts the Conv2d and Linear layers " +
-                                         "that ran in a real step (encoder, heads, key encoder), 3x where backward follows and 1x for no-grad work";
+                                         "that ran in a real step (encoder, heads, key encoder), 3x where backward follows and 1x for no-grad work; the losses' own " +
+                                         "matrix products (e.g. DenseCL's dense InfoNCE against its queue) are not counted; each row's fraction is against the larger " +
+                                         "of two reference matmuls measured just before and after its steps";
             }
         }
         if (settings.Runs(BenchSection.Inference)) RunInference(settings, device, figures, output);

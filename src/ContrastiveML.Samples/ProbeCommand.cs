@@ -52,6 +52,7 @@ internal static class ProbeCommand
         var memoryBank = new Option<int?>("--memory-bank") { Description = "cmc: negatives from a memory bank of this many recent images per view (default: the paper's 16384, at most a tenth of the training images and at least a batch); 0 takes the negatives from the batch instead." };
         var views = new Option<int?>("--views") { Description = "supcon only: augmented views per image, 2 as in the paper or 1 (half the encoder work per image; the positives then come from the labels alone). Default: the estimator's 2." };
         var projectionDim = new Option<int?>("--projection-dim") { Description = "supcon, metric: output size of the projection head, 0 for none (the loss on the embedding itself). Default: the estimator's (128 for supcon, none for metric)." };
+        var crossEntropyWeight = new Option<double?>("--cross-entropy-weight") { Description = "supcon only: weight w of an auxiliary cross-entropy term on a linear classifier over the embedding (loss = SupCon + w·CE; the classifier is dropped after training). Default: the estimator's 0, SupCon alone." };
         var independentViews = new Option<bool>("--independent-views") { Description = "cmc only: cut each view from its own augmented copy of the image (own crop and flip) instead of one copy shared by the views (the paper's code)." };
         var baselinesFrom = new Option<string?>("--baselines-from") { HelpName = "probe.json", Description = "Take the raw-pixel and random-init accuracies from an earlier probe --json file of the same data, encoder, width, pooling and seed instead of measuring them again (saves about 4 minutes; a cmc run only from an earlier cmc run, whose random-init encoder differs from the others')." };
         var plots = CommonOptions.Plots();
@@ -61,7 +62,7 @@ internal static class ProbeCommand
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
             method, metricLoss, miner, noLabels, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, batchNormGroups, denseLossWeight, gridSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots, memoryBank,
-            checkpointDirectory, checkpointEvery, baselinesFrom, views, independentViews, projectionDim,
+            checkpointDirectory, checkpointEvery, baselinesFrom, views, independentViews, projectionDim, crossEntropyWeight,
         };
         command.SetAction(parse =>
         {
@@ -74,7 +75,7 @@ internal static class ProbeCommand
                 parse.GetValue(queueSize) ?? (parse.GetValue(method) == "densecl" ? DenseClProbeDefaults.QueueSize : MoCoProbeDefaults.QueueSize),
                 parse.GetValue(batchNormGroups), parse.GetValue(denseLossWeight), parse.GetValue(gridSize), parse.GetValue(baselinesFrom),
                 new MetricSettings(parse.GetValue(metricLoss)!, parse.GetValue(miner), parse.GetValue(noLabels)), parse.GetValue(views), parse.GetValue(independentViews),
-                parse.GetValue(projectionDim));
+                parse.GetValue(projectionDim), parse.GetValue(crossEntropyWeight));
             TextWriter stderr = parse.InvocationConfiguration.Error;
             using var interrupt = new ConsoleInterrupt(stderr);
             try
@@ -97,7 +98,8 @@ internal static class ProbeCommand
         int CheckpointEvery = CommonOptions.DefaultCheckpointEvery, int? MemoryBank = null,
         double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize,
         int? BatchNormGroups = null, double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null, string? BaselinesFrom = null,
-        MetricSettings? Metric = null, int? Views = null, bool IndependentViews = false, int? ProjectionDim = null);
+        MetricSettings? Metric = null, int? Views = null, bool IndependentViews = false, int? ProjectionDim = null,
+        double? CrossEntropyWeight = null);
     /// <summary>The metric-learning choices of the command line: loss, miner (null: the loss's default) and whether to ignore the labels.</summary>
     internal sealed record MetricSettings(string Loss, string? Miner, bool NoLabels);
 
@@ -251,6 +253,7 @@ internal static class ProbeCommand
             figures["viewsPerImage"] = settings.Views ?? new SupConOptions().ViewsPerImage;
             figures["temperature"] = settings.Temperature ?? new SupConOptions().Temperature;
             figures["projectionDim"] = settings.ProjectionDim ?? new SupConOptions().ProjectionDim;
+            figures["crossEntropyWeight"] = settings.CrossEntropyWeight ?? new SupConOptions().CrossEntropyWeight;
         }
         if (settings.Method == "metric") figures["projectionDim"] = settings.ProjectionDim ?? new MetricLearningOptions().ProjectionDim;
         if (settings.Method == "densecl")
@@ -331,6 +334,7 @@ internal static class ProbeCommand
             if (settings.Temperature is double t) supCon.Temperature = t;
             if (settings.Views is int viewsPerImage) supCon.ViewsPerImage = viewsPerImage;
             if (settings.ProjectionDim is int supConHead) supCon.ProjectionDim = supConHead;
+            if (settings.CrossEntropyWeight is double crossEntropyWeight) supCon.CrossEntropyWeight = crossEntropyWeight;
             supCon.Augmentation = Augmentation(settings);
             adjust(supCon);
             return ml.Transforms.SupCon(supCon);

@@ -279,6 +279,7 @@ public class SupConEstimatorTests
     [InlineData(nameof(SupConOptions.ViewsPerImage), "0", "1 or 2")]
     [InlineData(nameof(SupConOptions.ViewsPerImage), "3", "1 or 2")]
     [InlineData(nameof(SupConOptions.ProjectionDim), "-1", "0 (no head) or positive")]
+    [InlineData(nameof(SupConOptions.CrossEntropyWeight), "-0.5", "0 (SupCon alone) or positive")]
     public void InvalidOptionsNameTheOptionTheValueAndWhatIsAllowed(string option, string value, string allowed)
     {
         SupConOptions options = Options();
@@ -286,6 +287,7 @@ public class SupConEstimatorTests
         {
             case nameof(SupConOptions.Temperature): options.Temperature = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case nameof(SupConOptions.ViewsPerImage): options.ViewsPerImage = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            case nameof(SupConOptions.CrossEntropyWeight): options.CrossEntropyWeight = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             default: options.ProjectionDim = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
         }
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext(1).Transforms.SupCon(options));
@@ -328,6 +330,45 @@ public class SupConEstimatorTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void CrossEntropyWeightAddsTheClassifiersCrossEntropyToSupCon()
+    {
+        var ml = new MLContext(1);
+        IDataView data = UIntData(ml); // 3 classes
+        SupConOptions plain = Options(), weighted = Options();
+        weighted.CrossEntropyWeight = 0.5;
+        using Training.TrainingSetup alone = ((Training.ITrainingSetupSource)ml.Transforms.SupCon(plain)).PrepareTraining(data, seed: 1);
+        using Training.TrainingSetup joint = ((Training.ITrainingSetupSource)ml.Transforms.SupCon(weighted)).PrepareTraining(data, seed: 1);
+
+        // Encoder, head, then the classifier over the embedding, one output per class.
+        TorchSharp.torch.nn.Module[] modules = joint.Method.Modules().ToArray();
+        Assert.Equal(3, modules.Length);
+        var classifier = Assert.IsType<TorchSharp.Modules.Linear>(modules[2]);
+        Assert.Equal(new long[] { 3, joint.Encoder.EmbeddingDim }, classifier.weight!.shape);
+
+        // Same seed, same batch, same views: the classifier is made after the encoder and head, so the SupCon parts are
+        // identical and the losses differ by exactly 0.5 x the classifier's cross-entropy (reported as a progress figure).
+        ContrastiveML.Data.PixelBatch batch = alone.Reader.ReadEpoch(8, new Random(1)).First();
+        float Loss(Training.TrainingSetup setup)
+        {
+            setup.Method.SetTraining(true);
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            using var generator = new TorchSharp.torch.Generator(5);
+            TorchSharp.torch.Tensor images = Training.ContrastiveTrainer.BatchToTensor(batch, TinyFits.Shape, TorchSharp.torch.CPU).div(255f);
+            TorchSharp.torch.Tensor labels = Training.ContrastiveTrainer.LabelsToTensor(batch, TorchSharp.torch.CPU)!;
+            return setup.Method.ComputeLoss(new Training.ContrastiveBatch(images, labels, x => x, generator)).item<float>();
+        }
+        float supCon = Loss(alone), total = Loss(joint);
+        double crossEntropy = joint.Method.ProgressFigures()[Methods.SupCon.SupConMethod.CrossEntropyFigure];
+        Assert.InRange(crossEntropy, 0.1, 5);
+        Assert.Equal(supCon + 0.5 * crossEntropy, total, 4);
+        Assert.False(alone.Method.ProgressFigures().ContainsKey(Methods.SupCon.SupConMethod.CrossEntropyFigure));
+
+        // Fit trains and drops the classifier: the embedding is the encoder's, as without the term.
+        ContrastiveEncoderTransformer model = ml.Transforms.SupCon(weighted).Fit(data);
+        Assert.Equal(joint.Encoder.EmbeddingDim, TinyFits.Embeddings(ml, model.Transform(data))[0].Length);
     }
 
     [Fact]

@@ -16,6 +16,8 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
 {
     private readonly ViewAugmenter _augmenter;
     private readonly ProjectionHead? _head;
+    // The training-only modules besides the encoder (the head, then any a derived method adds), in checkpoint order.
+    private readonly List<nn.Module> _trainingModules = new();
 
     /// <param name="encoder">The backbone.</param>
     /// <param name="augmentation">How views are made.</param>
@@ -29,26 +31,31 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
         _augmenter = new ViewAugmenter(augmentation, shape);
         int hidden = projectionHiddenDim > 0 ? projectionHiddenDim : encoder.EmbeddingDim;
         _head = projectionDim > 0 ? new ProjectionHead(encoder.EmbeddingDim, hidden, projectionDim) : null;
+        if (_head != null) _trainingModules.Add(_head);
     }
+
+    /// <summary>
+    /// Registers a training-only module of the derived method (e.g. SupCon's auxiliary classifier): it is trained,
+    /// moved, switched between modes, checkpointed after the head, disposed with the method, and dropped after training.
+    /// </summary>
+    protected void AddTrainingModule(nn.Module module) => _trainingModules.Add(module);
 
     public abstract string Name { get; }
 
     public ImageEncoder Encoder { get; }
 
-    public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => _head is null ? Encoder.parameters() : Encoder.parameters().Concat(_head.parameters());
+    public IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters() => Modules().SelectMany(m => m.parameters());
 
-    public IEnumerable<nn.Module> Modules() => _head is null ? new nn.Module[] { Encoder } : new nn.Module[] { Encoder, _head };
+    public IEnumerable<nn.Module> Modules() => _trainingModules.Prepend(Encoder);
 
     public void SetTraining(bool training)
     {
-        Encoder.train(training);
-        _head?.train(training);
+        foreach (nn.Module module in Modules()) module.train(training);
     }
 
     public void MoveTo(Device device)
     {
-        Encoder.to(device);
-        _head?.to(device);
+        foreach (nn.Module module in Modules()) module.to(device);
     }
 
     public abstract Tensor ComputeLoss(ContrastiveBatch batch);
@@ -68,19 +75,18 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
     public void SaveState(BinaryWriter writer)
     {
         // Module.save writes the state dictionary: parameters and buffers (BatchNorm running mean and variance).
-        Encoder.save(writer);
-        _head?.save(writer);
+        foreach (nn.Module module in Modules()) module.save(writer);
     }
 
     public void LoadState(BinaryReader reader)
     {
-        Encoder.load(reader, strict: true);
-        _head?.load(reader, strict: true);
+        foreach (nn.Module module in Modules()) module.load(reader, strict: true);
     }
 
+    /// <summary>Disposes the training-only modules; the encoder belongs to the caller.</summary>
     public void Dispose()
     {
-        _head?.Dispose();
+        foreach (nn.Module module in _trainingModules) module.Dispose();
     }
 
     /// <summary>
@@ -94,12 +100,18 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
     /// As <see cref="ProjectTwoViews"/> for <paramref name="views"/> views per image (SupCon may take one): [V·N, projection],
     /// view v of image i in row v·N + i.
     /// </summary>
-    protected Tensor ProjectViews(ContrastiveBatch batch, int views)
+    protected Tensor ProjectViews(ContrastiveBatch batch, int views) => EmbedAndProjectViews(batch, views).Projections;
+
+    /// <summary>
+    /// As <see cref="ProjectViews"/>, also returning the encoder's [V·N, embedding] embeddings the projections were made
+    /// from (the same tensor as the projections when there is no head).
+    /// </summary>
+    protected (Tensor Embeddings, Tensor Projections) EmbedAndProjectViews(ContrastiveBatch batch, int views)
     {
         var made = new Tensor[views];
         for (int v = 0; v < views; v++) made[v] = _augmenter.MakeView(batch.Images, batch.Generator);
         ViewsMade?.Invoke();
         Tensor embeddings = Encoder.forward(batch.Normalize(views == 1 ? made[0] : cat(made, 0)));
-        return _head is null ? embeddings : _head.forward(embeddings);
+        return (embeddings, _head is null ? embeddings : _head.forward(embeddings));
     }
 }

@@ -36,7 +36,11 @@ public sealed class SupConEstimator : ContrastiveEncoderEstimator<SupConOptions>
     private protected override int BalancedSamplesPerClass => Options.ClassBalancedBatches ? Options.SamplesPerClass : 0;
 
     private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) =>
-        new SupConMethod(encoder, Options, Options.ImageShape!);
+        new SupConMethod(encoder, Options, Options.ImageShape!, classes: 0);
+
+    /// <summary>SupCon, with the auxiliary classifier sized from the label column's classes when CrossEntropyWeight &gt; 0.</summary>
+    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, PixelStatistics statistics, int batchSize, LabelColumn? labels) =>
+        new SupConMethod(encoder, Options, Options.ImageShape!, labels?.ClassCount ?? 0);
 
     private protected override void ValidateData(IDataView pixels, PixelStatistics statistics, LabelColumn? labels, Action checkCanceled)
     {

@@ -7,40 +7,69 @@ namespace ContrastiveML.Methods.SupCon;
 
 /// <summary>
 /// SupCon's training step: two views per image (or one, <see cref="SupConOptions.ViewsPerImage"/>), encoder, projection
-/// head, SupCon loss over the V·N stacked projections with the labels repeated for each view.
+/// head, SupCon loss over the V·N stacked projections with the labels repeated for each view; plus, with
+/// <see cref="SupConOptions.CrossEntropyWeight"/> w &gt; 0, w times the cross-entropy of a linear classifier on the V·N
+/// embeddings.
 /// </summary>
 internal sealed class SupConMethod : TwoViewProjectionMethod
 {
     /// <summary>The progress figure: the fraction of anchors with a positive other than their own second view.</summary>
     public const string SameClassFigure = "anchorsWithPositives";
 
+    /// <summary>The progress figure with a cross-entropy term: the classifier's mean cross-entropy (unweighted).</summary>
+    public const string CrossEntropyFigure = "crossEntropy";
+
     private readonly double _temperature;
     private readonly int _views;
+    private readonly double _crossEntropyWeight;
+    private readonly TorchSharp.Modules.Linear? _classifier;
     private double _fractionSum;
+    private double _crossEntropySum;
     private int _fractionSteps;
 
-    public SupConMethod(ImageEncoder encoder, SupConOptions options, ImageShape shape)
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="options">SupCon's options.</param>
+    /// <param name="shape">The image shape.</param>
+    /// <param name="classes">Classes of the label column (the classifier's outputs); used only with a cross-entropy weight.</param>
+    public SupConMethod(ImageEncoder encoder, SupConOptions options, ImageShape shape, long classes)
         : base(encoder, options.AugmentationFor(shape), shape, options.ProjectionHiddenDim, options.ProjectionDim)
     {
         _temperature = options.Temperature;
         _views = options.ViewsPerImage;
+        _crossEntropyWeight = options.CrossEntropyWeight;
+        if (_crossEntropyWeight > 0)
+        {
+            if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, "The cross-entropy term needs the label column's class count (at least 2).");
+            // Created after the head, so the encoder's and the head's initial weights are those of SupCon alone.
+            _classifier = TorchSharp.torch.nn.Linear(encoder.EmbeddingDim, classes);
+            AddTrainingModule(_classifier);
+        }
     }
 
     public override string Name => "SupCon";
 
-    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint() =>
-        new KeyValuePair<string, string>[]
-        {
-            new("Temperature", _temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
-            new("ViewsPerImage", _views.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        };
+    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint()
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        yield return new("Temperature", _temperature.ToString("R", c));
+        yield return new("ViewsPerImage", _views.ToString(c));
+        // Only when used, so checkpoints of SupCon alone written before the option existed still resume.
+        if (_crossEntropyWeight > 0) yield return new("CrossEntropyWeight", _crossEntropyWeight.ToString("R", c));
+    }
 
     public override Tensor ComputeLoss(ContrastiveBatch batch)
     {
         Tensor labels = batch.Labels ?? throw new InvalidOperationException("SupCon needs class labels; the batch has none.");
-        Tensor projections = ProjectViews(batch, _views);
+        (Tensor embeddings, Tensor projections) = EmbedAndProjectViews(batch, _views);
         Tensor stackedLabels = _views == 2 ? cat(new[] { labels, labels }, 0) : labels;
         Tensor loss = SupConLoss.Compute(projections, stackedLabels, _temperature, out _);
+        if (_classifier != null)
+        {
+            Tensor crossEntropy = CrossEntropyLoss.Compute(_classifier.call(embeddings), stackedLabels);
+            _crossEntropySum += crossEntropy.item<float>();
+            using var weight = new KeptScalars();
+            loss = loss.add(crossEntropy, weight.Of(_crossEntropyWeight));
+        }
         // With two views every anchor has its own other view as a positive; report the fraction that also has another
         // image of its class in the batch (what makes SupCon differ from SimCLR; with one view, the anchors that count).
         long n = labels.shape[0];
@@ -58,7 +87,9 @@ internal sealed class SupConMethod : TwoViewProjectionMethod
     {
         var figures = new Dictionary<string, double>();
         if (_fractionSteps > 0) figures[SameClassFigure] = _fractionSum / _fractionSteps;
+        if (_fractionSteps > 0 && _classifier != null) figures[CrossEntropyFigure] = _crossEntropySum / _fractionSteps;
         _fractionSum = 0;
+        _crossEntropySum = 0;
         _fractionSteps = 0;
         return figures;
     }

@@ -43,6 +43,16 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
     public int ViewsPerImage = 2;
 
     /// <summary>
+    /// Weight w of an auxiliary cross-entropy term: the loss becomes SupCon + w · CE, the CE of a linear classifier on the
+    /// encoder's embedding (sized from the label column's classes), trained jointly and, like the head, dropped after
+    /// training. 0 (default) is the paper's SupCon alone. Khosla et al. train SupCon first and a classifier afterwards;
+    /// the joint form follows Gunel, Du, Conneau and Stoyanov ("Supervised Contrastive Learning for Pre-trained Language
+    /// Model Fine-tuning", ICLR 2021), whose (1 − λ)·CE + λ·SCL is this loss scaled by 1 / λ with w = (1 − λ) / λ.
+    /// A short training budget is where the CE term helps: it fits the very features the linear probe reads.
+    /// </summary>
+    public double CrossEntropyWeight;
+
+    /// <summary>
     /// The view-making augmentation (the paper uses SimCLR's); null picks SimCLR's defaults for 3-channel input and
     /// <see cref="SimClrAugmentationOptions.ForSmallGrayscale"/> for 1-channel input.
     /// </summary>
@@ -68,6 +78,7 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), Temperature, "positive");
         Require(ViewsPerImage is 1 or 2, nameof(ViewsPerImage), ViewsPerImage, "1 or 2");
         Require(ProjectionDim >= 0, nameof(ProjectionDim), ProjectionDim, "0 (no head) or positive");
+        Require(CrossEntropyWeight >= 0 && double.IsFinite(CrossEntropyWeight), nameof(CrossEntropyWeight), CrossEntropyWeight, "0 (SupCon alone) or positive");
         Require(ProjectionHiddenDim >= 0, nameof(ProjectionHiddenDim), ProjectionHiddenDim, "0 (embedding dimension) or positive");
         Require(!ClassBalancedBatches || SamplesPerClass >= 2, nameof(SamplesPerClass), SamplesPerClass, "at least 2 with ClassBalancedBatches");
         Require(!ClassBalancedBatches || BatchSize >= 2 * SamplesPerClass, nameof(BatchSize), BatchSize,

@@ -41,6 +41,13 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
             DefaultValueFactory = _ => new[] { EncoderKind.CompactCnn, EncoderKind.ResNet18 },
         };
+        var methods = new Option<string[]>("--method")
+        {
+            Description = "Methods section only: the methods to time (repeatable; default all).",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => MethodTrainingBench.Methods,
+        };
+        methods.AcceptOnlyFromAmong(MethodTrainingBench.Methods);
         var resNetWidth = new Option<int>("--resnet-width") { Description = "ResNet18 base width (64 is the original ResNet-18).", DefaultValueFactory = _ => 32 };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per training step.", DefaultValueFactory = _ => 32 };
         var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX .gz files.", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
@@ -59,7 +66,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Measure matmul FLOP/s, training and inference throughput, the parts of a training step and Fit's peak memory; print a table, optionally write JSON.")
         {
-            quick, json, encoders, resNetWidth, batchSize, data, device, sections, tiny, memoryChildRows, memoryChildSteps, residencyChild,
+            quick, json, encoders, methods, resNetWidth, batchSize, data, device, sections, tiny, memoryChildRows, memoryChildSteps, residencyChild,
         };
         command.SetAction(parse =>
         {
@@ -74,7 +81,7 @@ internal static class BenchCommand
             }
             var settings = new BenchSettings(parse.GetValue(quick), parse.GetValue(tiny), parse.GetValue(json), parse.GetValue(encoders)!,
                                              parse.GetValue(resNetWidth), parse.GetValue(batchSize), parse.GetValue(data)!, parse.GetValue(device),
-                                             parse.GetValue(sections)!);
+                                             parse.GetValue(sections)!, parse.GetValue(methods));
             return CommandErrors.Run(() => Run(settings, output), parse.InvocationConfiguration.Error);
         });
         return command;
@@ -96,7 +103,7 @@ internal static class BenchCommand
     }
 
     internal sealed record BenchSettings(bool Quick, bool Tiny, string? JsonPath, EncoderKind[] Encoders, int ResNetWidth, int BatchSize,
-                                         string DataDirectory, TrainingDevice Device, BenchSection[]? Sections = null)
+                                         string DataDirectory, TrainingDevice Device, BenchSection[]? Sections = null, string[]? Methods = null)
     {
         public bool Runs(BenchSection section) => Sections == null || Sections.Contains(section);
 

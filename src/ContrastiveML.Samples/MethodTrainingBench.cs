@@ -45,7 +45,7 @@ internal static class MethodTrainingBench
         output.WriteLine($"  {"method",-13} {"encoder",-15} {"img/s",8} {"train GFLOP/img",15} {"GFLOP/s",8} {"matmul",8} {"of matmul",9}   read / fwd+bwd / optimizer");
         foreach (EncoderKind kind in settings.Encoders.Distinct())
         {
-            foreach (string method in Methods)
+            foreach (string method in Methods.Where(m => settings.Methods == null || settings.Methods.Contains(m)))
             {
                 Dictionary<string, object?> row = Measure(method, kind, settings);
                 rows.Add(row);
@@ -68,8 +68,11 @@ internal static class MethodTrainingBench
         (IDataView data, string dataName) = kind == EncoderKind.CompactCnn && !settings.Tiny
             ? (FashionMnist.Load(ml, train: true, settings.DataDirectory), "Fashion-MNIST train (streamed, gzip)")
             : (LabelledSyntheticPixels(ml, shape, rows), "random pixels and labels (generated per row)");
+        // The encoder's bench width; CMC's view encoders at half of it, as CMC's own default halves the encoder's.
+        int width = BenchCommand.WidthFor(kind, settings);
+        if (methodName == "cmc") width = Math.Max(1, width / 2);
         var probe = new ProbeCommand.ProbeSettings(
-            methodName, kind, BenchCommand.WidthFor(kind, settings), settings.Tiny ? EmbeddingPooling.Global : EmbeddingPooling.Grid3x3, Epochs: 1, Minutes: null, batch, LearningRate: null,
+            methodName, kind, width, settings.Tiny ? EmbeddingPooling.Global : EmbeddingPooling.Grid3x3, Epochs: 1, Minutes: null, batch, LearningRate: null,
             Temperature: null, CropScaleMin: null, Seed: 1, TrainLimit: null, TestLimit: null, settings.DataDirectory, JsonPath: null, OnnxPath: null,
             settings.Device,
             QueueSize: settings.Tiny ? batch : methodName == "densecl" ? ProbeCommand.DenseClProbeDefaults.QueueSize : ProbeCommand.MoCoProbeDefaults.QueueSize);
@@ -172,7 +175,9 @@ internal static class MethodTrainingBench
         {
             ["method"] = methodName,
             ["methodName"] = method.Name,
-            ["encoder"] = $"{kind} w{setup.Encoder.BaseWidth}",
+            ["encoder"] = setup.Encoder is Methods.Cmc.CmcEncoder views
+                ? $"{kind} {views.ViewCount}x w{views.ViewEncoder(0).BaseWidth}"
+                : $"{kind} w{setup.Encoder.BaseWidth}",
             ["input"] = $"{shape.Channels}x{shape.Height}x{shape.Width}",
             ["data"] = dataName,
             ["rows"] = setup.Statistics.RowCount,

@@ -93,6 +93,14 @@ public sealed class BenchCommandTests : IDisposable
         Assert.True(methods.RootElement.TryGetProperty("referenceMatmul", out _), "the methods' FLOP fractions need the matmul");
         Assert.False(methods.RootElement.TryGetProperty("training", out _), "'training' should not run");
 
+        // --method keeps the named methods; CMC's view encoders are half the encoder's width.
+        string cmcJson = Path.Combine(_folder, "cmc.json");
+        var (cmcCode, _, cmcError) = CliRunner.Run("bench", "--tiny", "--section", "Methods", "--method", "cmc", "--encoder", "CompactCnn", "--batch-size", "8", "--json", cmcJson, "--device", "cpu");
+        Assert.True(cmcCode == 0, cmcError);
+        using JsonDocument cmc = JsonDocument.Parse(File.ReadAllText(cmcJson));
+        JsonElement cmcRow = Assert.Single(cmc.RootElement.GetProperty("methods").EnumerateArray());
+        Assert.Equal("CompactCnn 2x w2", cmcRow.GetProperty("encoder").GetString());
+
         var (badCode, _, badError) = CliRunner.Run("bench", "--tiny", "--section", "Everything");
         Assert.NotEqual(0, badCode);
         Assert.Contains("Everything", badError);

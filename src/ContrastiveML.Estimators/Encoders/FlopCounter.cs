@@ -25,41 +25,28 @@ public static class FlopCounter
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(inputShape);
-        long total = 0;
-        var uncounted = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
-        var removers = new List<Action>();
-        foreach ((string _, nn.Module child) in module.named_modules())
-        {
-            if (child is not (Conv2dModule or LinearModule)) continue;
-            uncounted.Add(child);
-            removers.Add(AddHook(child, (layer, output) =>
-            {
-                uncounted.Remove(layer);
-                total += LayerFlops(layer, output);
-            }));
-        }
         bool wasTraining = module.training;
         Device device = module.parameters().FirstOrDefault()?.device ?? CPU;
+        using var recorder = new LayerFlopRecorder(new nn.Module[] { module });
         try
         {
             module.eval();
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            module.forward(zeros(new long[] { 1 }.Concat(inputShape).ToArray(), device: device));
+            module.call(zeros(new long[] { 1 }.Concat(inputShape).ToArray(), device: device));
         }
         finally
         {
-            foreach (Action remove in removers) remove();
             module.train(wasTraining);
         }
-        if (uncounted.Count > 0)
+        if (recorder.SilentLayers > 0)
         {
             // A parent that calls a layer's forward() directly skips its hooks; an undercount must not pass silently.
             throw new InvalidOperationException(
-                $"{uncounted.Count} Conv2d/Linear layer(s) of {module.GetName()} ran no forward hook (called through forward() rather than call(), or unused); " +
+                $"{recorder.SilentLayers} Conv2d/Linear layer(s) of {module.GetName()} ran no forward hook (called through forward() rather than call(), or unused); " +
                 "their FLOPs cannot be counted.");
         }
-        return total;
+        return recorder.ForwardWithoutGradient;
     }
 
     /// <summary>
@@ -78,33 +65,6 @@ public static class FlopCounter
                 return rows * (2 * linear.weight!.numel() + (linear.bias is null ? 0 : output.shape[^1]));
             default:
                 return 0;
-        }
-    }
-
-    /// <summary>
-    /// Calls <paramref name="onForward"/> with the layer and its output after every forward of a Conv2d or Linear
-    /// <paramref name="layer"/> (through <c>call</c>, as modules run their children); returns the hook's remover.
-    /// </summary>
-    internal static Action AddHook(nn.Module layer, Action<nn.Module, Tensor> onForward)
-    {
-        switch (layer)
-        {
-            case Conv2dModule conv:
-                var convHook = conv.register_forward_hook((m, _, output) =>
-                {
-                    onForward(m, output);
-                    return output;
-                });
-                return () => convHook.remove();
-            case LinearModule linear:
-                var linearHook = linear.register_forward_hook((m, _, output) =>
-                {
-                    onForward(m, output);
-                    return output;
-                });
-                return () => linearHook.remove();
-            default:
-                throw new ArgumentException($"FLOPs are counted for Conv2d and Linear layers; got {layer.GetType().Name}.", nameof(layer));
         }
     }
 

@@ -1,4 +1,6 @@
 using static TorchSharp.torch;
+using Conv2dModule = TorchSharp.Modules.Conv2d;
+using LinearModule = TorchSharp.Modules.Linear;
 
 namespace ContrastiveML.Encoders;
 
@@ -31,7 +33,7 @@ internal sealed class LayerFlopRecorder : IDisposable
             foreach (nn.Module child in module.named_modules().Select(m => m.module).Prepend(module))
             {
                 if (!IsCounted(child) || !_layers.Add(child)) continue;
-                _removers.Add(FlopCounter.AddHook(child, Record));
+                _removers.Add(AddHook(child, Record));
             }
         }
     }
@@ -51,7 +53,7 @@ internal sealed class LayerFlopRecorder : IDisposable
     /// <summary>Hooked layers that have not run since the recorder was attached (their work, if any, is not counted).</summary>
     public int SilentLayers => _layers.Count - _ran.Count;
 
-    private static bool IsCounted(nn.Module module) => module is TorchSharp.Modules.Conv2d or TorchSharp.Modules.Linear;
+    private static bool IsCounted(nn.Module module) => module is Conv2dModule or LinearModule;
 
     private void Record(nn.Module layer, Tensor output)
     {
@@ -59,6 +61,33 @@ internal sealed class LayerFlopRecorder : IDisposable
         long flops = FlopCounter.LayerFlops(layer, output);
         if (output.requires_grad) ForwardWithGradient += flops;
         else ForwardWithoutGradient += flops;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="onForward"/> with the layer and its output after every forward of a Conv2d or Linear
+    /// <paramref name="layer"/> (through <c>call</c>, as modules run their children); returns the hook's remover.
+    /// </summary>
+    private static Action AddHook(nn.Module layer, Action<nn.Module, Tensor> onForward)
+    {
+        switch (layer)
+        {
+            case Conv2dModule conv:
+                var convHook = conv.register_forward_hook((m, _, output) =>
+                {
+                    onForward(m, output);
+                    return output;
+                });
+                return () => convHook.remove();
+            case LinearModule linear:
+                var linearHook = linear.register_forward_hook((m, _, output) =>
+                {
+                    onForward(m, output);
+                    return output;
+                });
+                return () => linearHook.remove();
+            default:
+                throw new ArgumentException($"FLOPs are counted for Conv2d and Linear layers; got {layer.GetType().Name}.", nameof(layer));
+        }
     }
 
     /// <summary>Removes the hooks; the counts stay readable.</summary>

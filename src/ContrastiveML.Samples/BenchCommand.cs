@@ -311,7 +311,7 @@ internal static class BenchCommand
         using var method = new SimClrMethod(encoder, options, shape);
         method.MoveTo(device);
         method.SetTraining(true);
-        using TrainingOptimizer optimizer = TrainingOptimizer.Create(options.Optimizer, method.TrainableParameters(), options.LearningRate, options.WeightDecay, options.Momentum);
+        using TrainingOptimizer optimizer = TrainingOptimizer.Create(options, method.TrainableParameters());
         using var generator = new Generator(1, device);
         // Fixed normalisation: the values do not change the cost of a step.
         Tensor Normalize(Tensor images) => images.sub(0.5).div(0.25);

@@ -89,11 +89,9 @@ internal static class MethodTrainingBench
         IContrastiveMethod method = setup.Method;
         Device device = setup.Device;
         method.SetTraining(true);
-        using TrainingOptimizer optimizer = TrainingOptimizer.Create(options.Optimizer, method.TrainableParameters(), options.LearningRate, options.WeightDecay, options.Momentum);
+        using TrainingOptimizer optimizer = TrainingOptimizer.Create(options, method.TrainableParameters());
         using var generator = new Generator(1, device);
-        using Tensor mean = tensor(setup.Statistics.Mean, new long[] { 1, shape.Channels, 1, 1 }).to(device);
-        using Tensor std = tensor(setup.Statistics.Std, new long[] { 1, shape.Channels, 1, 1 }).to(device);
-        Tensor Normalize(Tensor images) => images.sub(mean).div(std);
+        using var normalization = new TrainingNormalization(setup.Statistics, shape, device);
         using var scalars = new KeptScalars();
         Scalar pixelScale = scalars.Of(options.PixelScale);
 
@@ -128,7 +126,7 @@ internal static class MethodTrainingBench
                     // The first step counts FLOPs on the layers that ran (the hooks cost a little; it is not timed).
                     using (LayerFlopRecorder? recorder = i == 0 ? new LayerFlopRecorder(method.Modules()) : null)
                     {
-                        Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, Normalize, generator));
+                        Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, normalization.Apply, generator));
                         optimizer.ZeroGrad();
                         loss.backward();
                         _ = loss.item<float>();

@@ -55,6 +55,10 @@ public sealed class TrainingOptimizer : IDisposable
         };
     }
 
+    /// <summary>The optimizer the options name, with their learning rate, weight decay and momentum.</summary>
+    internal static TrainingOptimizer Create(ContrastiveEncoderOptions options, IEnumerable<Parameter> parameters) =>
+        Create(options.Optimizer, parameters, options.LearningRate, options.WeightDecay, options.Momentum);
+
     /// <summary>The kind this optimizer was created as.</summary>
     public OptimizerKind Kind { get; }
 

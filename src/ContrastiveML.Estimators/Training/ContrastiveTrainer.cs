@@ -31,9 +31,7 @@ internal sealed class ContrastiveTrainer
     {
         ImageShape shape = _options.ImageShape!;
         using var generator = new Generator((ulong)seed, device);
-        using Tensor mean = tensor(statistics.Mean, new long[] { 1, shape.Channels, 1, 1 }).to(device);
-        using Tensor std = tensor(statistics.Std, new long[] { 1, shape.Channels, 1, 1 }).to(device);
-        Tensor Normalize(Tensor images) => images.sub(mean).div(std);
+        using var normalization = new TrainingNormalization(statistics, shape, device);
         // The pixel scale as a Scalar kept alive for the whole loop (see KeptScalars); a float widened to double makes
         // the same native Scalar as the float itself.
         using var scalars = new KeptScalars();
@@ -44,8 +42,7 @@ internal sealed class ContrastiveTrainer
         if (_options.MaxSteps is int maxSteps) totalSteps = Math.Min(totalSteps, Math.Max(1, maxSteps));
         bool stepLimitReached = _options.MaxSteps == 0;
         var schedule = new WarmupCosineSchedule(_options.LearningRate, (int)Math.Round(_options.WarmupFraction * totalSteps), (int)totalSteps);
-        using TrainingOptimizer optimizer = TrainingOptimizer.Create(
-            _options.Optimizer, method.TrainableParameters(), _options.LearningRate, _options.WeightDecay, _options.Momentum);
+        using TrainingOptimizer optimizer = TrainingOptimizer.Create(_options, method.TrainableParameters());
         TimeSpan? budget = _options.MaxMinutes is double minutes ? TimeSpan.FromMinutes(minutes) : null;
 
         string? checkpointPath = _options.CheckpointDirectory is string directory
@@ -136,7 +133,7 @@ internal sealed class ContrastiveTrainer
                 {
                     Tensor images = BatchToTensor(batch, shape, device).mul_(pixelScale);
                     Tensor? labels = LabelsToTensor(batch, device);
-                    Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, Normalize, generator));
+                    Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, normalization.Apply, generator));
                     lossValue = loss.item<float>();
                     if (!double.IsFinite(lossValue))
                     {

@@ -125,7 +125,7 @@ internal static class PretrainCommand
                 // Keep the aspect ratio and crop the centre, so that objects are not stretched.
                 .Append(ml.Transforms.ResizeImages(ImageColumn, width, height, resizing: ImageResizingEstimator.ResizingKind.IsoCrop,
                                                    cropAnchor: ImageResizingEstimator.Anchor.Center))
-                .Append(CreateEstimator(ml, options));
+                .Append(MethodEstimator.For(ml, options));
         }
         else
         {
@@ -137,7 +137,7 @@ internal static class PretrainCommand
             options.InputColumnName = "Pixels";
             data = FashionMnist.Load(ml, train: true, settings.Idx, settings.Limit);
             output.WriteLine($"Fashion-MNIST training images from '{settings.Idx}'{(settings.Limit is int n ? $" (first {n})" : "")}.");
-            pipeline = CreateEstimator(ml, options);
+            pipeline = MethodEstimator.For(ml, options);
         }
 
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
@@ -226,25 +226,13 @@ internal static class PretrainCommand
         };
     }
 
-    private static IEstimator<ITransformer> CreateEstimator(MLContext ml, ContrastiveEncoderOptions options) => options switch
-    {
-        // CMC's memory bank (MemoryBankSize = null) is sized from the data by the estimator: the paper's 16,384, capped at a tenth of the rows.
-        CmcOptions cmc => ml.Transforms.Cmc(cmc),
-        SupConOptions supCon => ml.Transforms.SupCon(supCon),
-        SupervisedPretrainingOptions crossEntropy => ml.Transforms.SupervisedPretraining(crossEntropy),
-        DenseClOptions denseCl => ml.Transforms.DenseCl(denseCl), // before MoCo: DenseCL's options are MoCo's plus its own
-        MoCoOptions moCo => ml.Transforms.MoCo(moCo),
-        MetricLearningOptions metric => ml.Transforms.MetricLearning(metric),
-        SimClrOptions simClr => ml.Transforms.SimClr(simClr),
-        _ => throw new InvalidOperationException($"No estimator for {options.GetType().Name}."),
-    };
-
     /// <summary>The options of the chosen method; SupCon and cross-entropy read the Label column (subfolder names or IDX labels), MoCo and DenseCL use the papers' settings, metric learning here does not read labels.</summary>
     private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
     {
         ContrastiveEncoderOptions options = settings.Method switch
         {
             "supcon" => new SupConOptions { LabelColumnName = "Label" },
+            // MemoryBankSize = null: the estimator sizes CMC's bank from the data (the paper's 16,384, capped at a tenth of the rows).
             "cmc" => new CmcOptions(),
             "crossentropy" => new SupervisedPretrainingOptions { LabelColumnName = "Label" },
             // The paper's MoCo settings; shuffling-BatchNorm groups shrink for batches under 8 (two images per group at least).

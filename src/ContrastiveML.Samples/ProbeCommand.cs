@@ -42,6 +42,8 @@ internal static class ProbeCommand
         var denseLossWeight = new Option<double>("--dense-weight") { Description = "densecl: λ, the dense loss's share of the total (the paper's 0.5).", DefaultValueFactory = _ => DenseClOptions.PaperDenseLossWeight };
         var gridSize = new Option<int?>("--grid-size") { Description = "densecl: side S of the grid of dense features (default: the paper's 7, or the feature map's side when smaller)." };
         var cropScaleMin = new Option<double?>("--crop-scale-min") { Description = "Smallest crop area fraction of the view augmentation (default: the estimator's for the image shape)." };
+        var colorJitter = new Option<double?>("--color-jitter") { Description = "Probability that a view gets brightness/contrast jitter, 0 for none (default: the method's, 0.8 for 1-channel images; 0 for cmc)." };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "Decoupled weight decay of the optimiser (default: the estimator's)." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images (quick runs)." };
         var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test images (quick runs)." };
@@ -62,7 +64,7 @@ internal static class ProbeCommand
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
             method, metricLoss, miner, noLabels, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, batchNormGroups, denseLossWeight, gridSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots, memoryBank,
-            checkpointDirectory, checkpointEvery, baselinesFrom, views, independentViews, projectionDim, crossEntropyWeight,
+            checkpointDirectory, checkpointEvery, baselinesFrom, views, independentViews, projectionDim, crossEntropyWeight, colorJitter, weightDecay,
         };
         command.SetAction(parse =>
         {
@@ -75,7 +77,7 @@ internal static class ProbeCommand
                 parse.GetValue(queueSize) ?? (parse.GetValue(method) == "densecl" ? DenseClProbeDefaults.QueueSize : MoCoProbeDefaults.QueueSize),
                 parse.GetValue(batchNormGroups), parse.GetValue(denseLossWeight), parse.GetValue(gridSize), parse.GetValue(baselinesFrom),
                 new MetricSettings(parse.GetValue(metricLoss)!, parse.GetValue(miner), parse.GetValue(noLabels)), parse.GetValue(views), parse.GetValue(independentViews),
-                parse.GetValue(projectionDim), parse.GetValue(crossEntropyWeight));
+                parse.GetValue(projectionDim), parse.GetValue(crossEntropyWeight), parse.GetValue(colorJitter), parse.GetValue(weightDecay));
             TextWriter stderr = parse.InvocationConfiguration.Error;
             using var interrupt = new ConsoleInterrupt(stderr);
             try
@@ -99,7 +101,7 @@ internal static class ProbeCommand
         double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize,
         int? BatchNormGroups = null, double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null, string? BaselinesFrom = null,
         MetricSettings? Metric = null, int? Views = null, bool IndependentViews = false, int? ProjectionDim = null,
-        double? CrossEntropyWeight = null);
+        double? CrossEntropyWeight = null, double? ColorJitter = null, double? WeightDecay = null);
     /// <summary>The metric-learning choices of the command line: loss, miner (null: the loss's default) and whether to ignore the labels.</summary>
     internal sealed record MetricSettings(string Loss, string? Miner, bool NoLabels);
 
@@ -279,72 +281,65 @@ internal static class ProbeCommand
     /// <summary>The estimator of <see cref="ProbeSettings.Method"/>: SimCLR, MoCo, DenseCL (MoCo's settings plus its own), CMC, metric learning, or SupCon or cross-entropy on the Label column.</summary>
     internal static IEstimator<ContrastiveEncoderTransformer> CreateEstimator(MLContext ml, ProbeSettings settings, Action<ContrastiveEncoderOptions> adjust)
     {
-        if (settings.Method == "cmc")
+        ContrastiveEncoderOptions options = MethodOptions(settings);
+        Fill(options, settings);
+        adjust(options);
+        return MethodEstimator.For(ml, options);
+    }
+
+    /// <summary>The options of <see cref="ProbeSettings.Method"/> with what the command line sets for that method alone.</summary>
+    private static ContrastiveEncoderOptions MethodOptions(ProbeSettings settings)
+    {
+        switch (settings.Method)
         {
-            // Fashion-MNIST is 1-channel: CMC's views are the low and high frequency bands (ViewSplit.Auto).
-            var cmc = new CmcOptions();
-            Fill(cmc, settings);
-            if (settings.Temperature is double tau) cmc.Temperature = tau;
-            cmc.AugmentViewsIndependently = settings.IndependentViews;
-            if (settings.MemoryBank == 0) cmc.Negatives = CmcNegatives.Batch;
-            else cmc.MemoryBankSize = settings.MemoryBank; // null: the estimator sizes the bank from the data
-            if (settings.CropScaleMin is double crop)
+            case "cmc":
             {
-                cmc.Augmentation = cmc.AugmentationFor(FashionMnist.Shape);
-                cmc.Augmentation.CropScaleMin = crop;
+                // Fashion-MNIST is 1-channel: CMC's views are the low and high frequency bands (ViewSplit.Auto).
+                var cmc = new CmcOptions { AugmentViewsIndependently = settings.IndependentViews };
+                if (settings.Temperature is double tau) cmc.Temperature = tau;
+                if (settings.MemoryBank == 0) cmc.Negatives = CmcNegatives.Batch;
+                else cmc.MemoryBankSize = settings.MemoryBank; // null: the estimator sizes the bank from the data
+                // CMC's own augmentation (crop and flip only: jitter, grayscale and blur would erase a view) is the one adjusted.
+                cmc.Augmentation = Augmentation(settings, cmc.AugmentationFor(FashionMnist.Shape));
+                return cmc;
             }
-            adjust(cmc);
-            return ml.Transforms.Cmc(cmc);
+            case "crossentropy":
+                return new SupervisedPretrainingOptions { LabelColumnName = "Label", Augmentation = Augmentation(settings) };
+            case "moco" or "densecl":
+            {
+                MoCoOptions moCo = settings.Method == "densecl"
+                    ? new DenseClOptions { DenseLossWeight = settings.DenseLossWeight, GridSize = settings.GridSize }
+                    : new MoCoOptions();
+                moCo.KeyMomentum = settings.KeyMomentum;
+                moCo.QueueSize = settings.QueueSize;
+                if (settings.Temperature is double t) moCo.Temperature = t;
+                moCo.ShuffleBatchNormGroups = settings.BatchNormGroups ?? MoCoBatchNormGroups(settings.BatchSize);
+                moCo.Augmentation = Augmentation(settings);
+                return moCo;
+            }
+            case "metric":
+            {
+                MetricLearningOptions metric = MetricOptions(settings.Metric ?? new MetricSettings("contrastive", null, false));
+                if (settings.ProjectionDim is int metricHead) metric.ProjectionDim = metricHead;
+                metric.Augmentation = Augmentation(settings);
+                return metric;
+            }
+            case "supcon":
+            {
+                var supCon = new SupConOptions { LabelColumnName = "Label", Augmentation = Augmentation(settings) };
+                if (settings.Temperature is double t) supCon.Temperature = t;
+                if (settings.Views is int viewsPerImage) supCon.ViewsPerImage = viewsPerImage;
+                if (settings.ProjectionDim is int supConHead) supCon.ProjectionDim = supConHead;
+                if (settings.CrossEntropyWeight is double crossEntropyWeight) supCon.CrossEntropyWeight = crossEntropyWeight;
+                return supCon;
+            }
+            default:
+            {
+                var simClr = new SimClrOptions { Augmentation = Augmentation(settings) };
+                if (settings.Temperature is double temperature) simClr.Temperature = temperature;
+                return simClr;
+            }
         }
-        if (settings.Method == "crossentropy")
-        {
-            var crossEntropy = new SupervisedPretrainingOptions { LabelColumnName = "Label" };
-            Fill(crossEntropy, settings);
-            crossEntropy.Augmentation = Augmentation(settings);
-            adjust(crossEntropy);
-            return ml.Transforms.SupervisedPretraining(crossEntropy);
-        }
-        if (settings.Method is "moco" or "densecl")
-        {
-            MoCoOptions moCo = settings.Method == "densecl"
-                ? new DenseClOptions { DenseLossWeight = settings.DenseLossWeight, GridSize = settings.GridSize }
-                : new MoCoOptions();
-            moCo.KeyMomentum = settings.KeyMomentum;
-            moCo.QueueSize = settings.QueueSize;
-            Fill(moCo, settings);
-            if (settings.Temperature is double t) moCo.Temperature = t;
-            moCo.ShuffleBatchNormGroups = settings.BatchNormGroups ?? MoCoBatchNormGroups(settings.BatchSize);
-            moCo.Augmentation = Augmentation(settings);
-            adjust(moCo);
-            return moCo is DenseClOptions denseCl ? ml.Transforms.DenseCl(denseCl) : ml.Transforms.MoCo(moCo);
-        }
-        if (settings.Method == "metric")
-        {
-            MetricLearningOptions metric = MetricOptions(settings.Metric ?? new MetricSettings("contrastive", null, false));
-            Fill(metric, settings);
-            if (settings.ProjectionDim is int metricHead) metric.ProjectionDim = metricHead;
-            metric.Augmentation = Augmentation(settings);
-            adjust(metric);
-            return ml.Transforms.MetricLearning(metric);
-        }
-        if (settings.Method == "supcon")
-        {
-            var supCon = new SupConOptions { LabelColumnName = "Label" };
-            Fill(supCon, settings);
-            if (settings.Temperature is double t) supCon.Temperature = t;
-            if (settings.Views is int viewsPerImage) supCon.ViewsPerImage = viewsPerImage;
-            if (settings.ProjectionDim is int supConHead) supCon.ProjectionDim = supConHead;
-            if (settings.CrossEntropyWeight is double crossEntropyWeight) supCon.CrossEntropyWeight = crossEntropyWeight;
-            supCon.Augmentation = Augmentation(settings);
-            adjust(supCon);
-            return ml.Transforms.SupCon(supCon);
-        }
-        var simClr = new SimClrOptions();
-        Fill(simClr, settings);
-        if (settings.Temperature is double temperature) simClr.Temperature = temperature;
-        simClr.Augmentation = Augmentation(settings);
-        adjust(simClr);
-        return ml.Transforms.SimClr(simClr);
     }
 
     /// <summary>CMC's bank as the estimator will size it: --memory-bank, else <see cref="CmcOptions.ResolveMemoryBankSize"/>'s rule.</summary>
@@ -398,16 +393,22 @@ internal static class ProbeCommand
         options.Seed = settings.Seed;
         options.Device = settings.Device;
         if (settings.LearningRate is double lr) options.LearningRate = lr;
+        if (settings.WeightDecay is double decay) options.WeightDecay = decay;
         options.CheckpointDirectory = settings.CheckpointDirectory;
         options.CheckpointEverySteps = settings.CheckpointEvery;
     }
 
-    /// <summary>The estimator's own augmentation (null) unless --crop-scale-min changes the crop of the 1-channel defaults.</summary>
-    private static ContrastiveML.Augmentation.SimClrAugmentationOptions? Augmentation(ProbeSettings settings)
+    /// <summary>
+    /// The estimator's own augmentation (null) unless --crop-scale-min or --color-jitter changes it; then
+    /// <paramref name="defaults"/> (the 1-channel defaults of the contrastive methods when null) with those changed.
+    /// </summary>
+    private static ContrastiveML.Augmentation.SimClrAugmentationOptions? Augmentation(ProbeSettings settings,
+                                                                                      ContrastiveML.Augmentation.SimClrAugmentationOptions? defaults = null)
     {
-        if (settings.CropScaleMin is not double crop) return null;
-        var augmentation = ContrastiveML.Augmentation.SimClrAugmentationOptions.ForSmallGrayscale();
-        augmentation.CropScaleMin = crop;
+        if (settings.CropScaleMin is null && settings.ColorJitter is null) return null;
+        var augmentation = defaults ?? ContrastiveML.Augmentation.SimClrAugmentationOptions.ForSmallGrayscale();
+        if (settings.CropScaleMin is double crop) augmentation.CropScaleMin = crop;
+        if (settings.ColorJitter is double jitter) augmentation.ColorJitterProbability = jitter;
         return augmentation;
     }
 }

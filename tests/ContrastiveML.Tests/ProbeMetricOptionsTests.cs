@@ -1,5 +1,8 @@
 using ContrastiveML.Losses;
 using ContrastiveML.Samples;
+using ContrastiveML.Encoders;
+using ContrastiveML.Training;
+using Microsoft.ML;
 
 namespace ContrastiveML.Tests;
 
@@ -38,5 +41,60 @@ public class ProbeMetricOptionsTests
         var error = Assert.Throws<ArgumentException>(() => Map("triplet", "easy"));
         Assert.Contains("--miner easy", error.Message);
         Assert.Contains("zero loss", error.Message);
+    }
+}
+
+/// <summary>How the probe's shared options (--weight-decay, --color-jitter, --crop-scale-min) reach every method's estimator options.</summary>
+public class ProbeSharedOptionsTests
+{
+    private static ContrastiveEncoderOptions OptionsOf(string method, double? colorJitter, double? weightDecay, double? cropScaleMin = null)
+    {
+        var settings = new ProbeCommand.ProbeSettings(method, EncoderKind.CompactCnn, 0, EmbeddingPooling.Grid3x3, 30, 15, 256, null, null,
+            cropScaleMin, 1, null, null, "unused", null, null, TrainingDevice.Cpu, ColorJitter: colorJitter, WeightDecay: weightDecay);
+        ContrastiveEncoderOptions? seen = null;
+        ProbeCommand.CreateEstimator(new MLContext(1), settings, options => seen = options);
+        return seen!;
+    }
+
+    private static ContrastiveML.Augmentation.SimClrAugmentationOptions? AugmentationOf(ContrastiveEncoderOptions options) => options switch
+    {
+        SimClrOptions o => o.Augmentation,
+        SupConOptions o => o.Augmentation,
+        MoCoOptions o => o.Augmentation,
+        MetricLearningOptions o => o.Augmentation,
+        SupervisedPretrainingOptions o => o.Augmentation,
+        CmcOptions o => o.Augmentation,
+        _ => throw new InvalidOperationException(options.GetType().Name),
+    };
+
+    [Theory]
+    [InlineData("simclr")]
+    [InlineData("supcon")]
+    [InlineData("moco")]
+    [InlineData("densecl")]
+    [InlineData("metric")]
+    [InlineData("crossentropy")]
+    [InlineData("cmc")]
+    public void ColorJitterAndWeightDecayReachTheEstimator(string method)
+    {
+        ContrastiveEncoderOptions options = OptionsOf(method, colorJitter: 0, weightDecay: 5e-4, cropScaleMin: 0.6);
+        Assert.Equal(5e-4, options.WeightDecay);
+        var augmentation = AugmentationOf(options)!;
+        Assert.Equal(0, augmentation.ColorJitterProbability);
+        Assert.Equal(0.6, augmentation.CropScaleMin);
+        // The rest of the method's 1-channel defaults are kept: jitter strength and flip are not touched by either option.
+        var defaults = method == "cmc"
+            ? new CmcOptions().AugmentationFor(FashionMnist.Shape)
+            : ContrastiveML.Augmentation.SimClrAugmentationOptions.ForSmallGrayscale();
+        Assert.Equal(defaults.Brightness, augmentation.Brightness);
+        Assert.Equal(defaults.HorizontalFlipProbability, augmentation.HorizontalFlipProbability);
+    }
+
+    [Fact]
+    public void WithoutTheOptionsTheEstimatorsDefaultsStand()
+    {
+        ContrastiveEncoderOptions options = OptionsOf("supcon", colorJitter: null, weightDecay: null);
+        Assert.Equal(new SupConOptions().WeightDecay, options.WeightDecay);
+        Assert.Null(AugmentationOf(options));
     }
 }

@@ -145,7 +145,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         report = report with { OnnxParityMaxAbsDifference = parity };
 
         ITransformer inner = BuildInner(ml, setup.Pixels, setup.Extractor, pixelColumn, onnxInput, onnx);
-        return new ContrastiveEncoderTransformer(inner, onnx, report, Options.InputColumnName, Options.OutputColumnName, DenseOutputColumnName);
+        return new ContrastiveEncoderTransformer(inner, onnx, report, Options.ImageShape!, Options.InputColumnName, Options.OutputColumnName, DenseOutputColumnName);
     }
 
     TrainingSetup ITrainingSetupSource.PrepareTraining(IDataView input, int seed) =>

@@ -1,3 +1,4 @@
+using ContrastiveML.Data;
 using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -26,12 +27,13 @@ public sealed class ContrastiveEncoderTransformer : ITransformer
     private readonly ITransformer _inner;
     private readonly byte[] _onnxModel;
 
-    internal ContrastiveEncoderTransformer(ITransformer inner, byte[] onnxModel, TrainingReport report,
+    internal ContrastiveEncoderTransformer(ITransformer inner, byte[] onnxModel, TrainingReport report, ImageShape imageShape,
                                           string inputColumnName, string outputColumnName, string? denseOutputColumnName = null)
     {
         _inner = inner;
         _onnxModel = onnxModel;
         Report = report;
+        ImageShape = imageShape;
         InputColumnName = inputColumnName;
         OutputColumnName = outputColumnName;
         DenseOutputColumnName = denseOutputColumnName;
@@ -39,6 +41,9 @@ public sealed class ContrastiveEncoderTransformer : ITransformer
 
     /// <summary>What training did: device, steps, throughput, loss curve, ONNX parity.</summary>
     public TrainingReport Report { get; }
+
+    /// <summary>The image shape the encoder reads: the input column holds C*H*W pixels of it, or images of its height and width.</summary>
+    public ImageShape ImageShape { get; }
 
     /// <summary>The input column the transformer reads.</summary>
     public string InputColumnName { get; }
@@ -76,13 +81,40 @@ public sealed class ContrastiveEncoderTransformer : ITransformer
     public bool IsRowToRowMapper => _inner.IsRowToRowMapper;
 
     /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _inner.GetOutputSchema(inputSchema);
+    /// <exception cref="ArgumentException">The input column is missing or does not hold what the encoder reads (named, with what was expected and found).</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        CheckInput(inputSchema);
+        return _inner.GetOutputSchema(inputSchema);
+    }
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _inner.GetRowToRowMapper(inputSchema);
+    /// <exception cref="ArgumentException">The input column is missing or does not hold what the encoder reads.</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        CheckInput(inputSchema);
+        return _inner.GetRowToRowMapper(inputSchema);
+    }
 
     /// <inheritdoc />
-    public IDataView Transform(IDataView input) => _inner.Transform(input);
+    /// <exception cref="ArgumentException">The input column is missing or does not hold what the encoder reads.</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        CheckInput(input.Schema);
+        return _inner.Transform(input);
+    }
+
+    /// <summary>
+    /// Fit's check of the input column, with Fit's messages: the stock ONNX scorer accepts any vector whose length is a
+    /// multiple of the model's input (a 128-value column for a 64-pixel encoder) and fails only when rows are read,
+    /// with ONNX Runtime's message, which does not name the column.
+    /// </summary>
+    private void CheckInput(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        PixelInput.Resolve(inputSchema, InputColumnName, ImageShape, nameof(inputSchema));
+    }
 
     /// <summary>Saves the inner chain of stock transformers (see the class remarks).</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx) => _inner.Save(ctx);

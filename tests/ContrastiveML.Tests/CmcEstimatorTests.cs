@@ -1,6 +1,6 @@
-using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using static ContrastiveML.Tests.EstimatorTestKit;
 
 namespace ContrastiveML.Tests;
 
@@ -40,9 +40,6 @@ public class CmcEstimatorTests
         return ml.Data.LoadFromEnumerable(Enumerable.Range(0, count)
             .Select(_ => new RgbRow { Pixels = Enumerable.Range(0, 192).Select(_ => (float)random.Next(256)).ToArray() }).ToArray());
     }
-
-    private static SchemaShape ShapeOf(DataViewSchema schema) =>
-        (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)!.Invoke(null, new object[] { schema })!;
 
     private static void AssertSaveLoadGivesTheSameEmbeddings(MLContext ml, ITransformer model, IDataView data)
     {

@@ -3,6 +3,7 @@ using ContrastiveML.Methods.DenseCl;
 using ContrastiveML.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using static ContrastiveML.Tests.EstimatorTestKit;
 
 namespace ContrastiveML.Tests;
 
@@ -35,16 +36,6 @@ public class DenseClEstimatorTests
         Device = TrainingDevice.Cpu,
         DenseOutputColumnName = denseOutput,
     };
-
-    private static SchemaShape ShapeOf(DataViewSchema schema) =>
-        (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)!.Invoke(null, new object[] { schema })!;
-
-    private static List<string> CaptureLog(MLContext ml)
-    {
-        var messages = new List<string>();
-        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
-        return messages;
-    }
 
     internal static DenseOutputRow[] Score(MLContext ml, ITransformer model, IDataView data) =>
         ml.Data.CreateEnumerable<DenseOutputRow>(model.Transform(data), reuseRowObject: false).ToArray();

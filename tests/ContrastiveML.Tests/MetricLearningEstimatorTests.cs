@@ -1,10 +1,10 @@
-using System.Reflection;
 using ContrastiveML.Losses;
 using ContrastiveML.Methods.MetricLearning;
 using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
+using static ContrastiveML.Tests.EstimatorTestKit;
 
 namespace ContrastiveML.Tests;
 
@@ -39,9 +39,6 @@ public class MetricLearningEstimatorTests
 
     internal static IDataView Labelled(MLContext ml, int count = 16, Func<int, uint>? label = null) =>
         ml.Data.LoadFromEnumerable(TinyFits.Rows(count).Select((r, i) => new LabelledRow { Pixels = r.Pixels, Label = label?.Invoke(i) ?? (uint)(i % 3) }));
-
-    private static SchemaShape ShapeOf(DataViewSchema schema) =>
-        (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)!.Invoke(null, new object[] { schema })!;
 
     private static (List<TrainingProgress> Progress, List<string> Warnings) Record(MLContext ml, MetricLearningOptions options)
     {

@@ -2,6 +2,7 @@ using System.Reflection;
 using ContrastiveML.Methods.MoCo;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using static ContrastiveML.Tests.EstimatorTestKit;
 
 namespace ContrastiveML.Tests;
 
@@ -22,16 +23,6 @@ public class MoCoEstimatorTests
         Seed = seed,
         Device = TrainingDevice.Cpu,
     };
-
-    private static SchemaShape ShapeOf(DataViewSchema schema) =>
-        (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)!.Invoke(null, new object[] { schema })!;
-
-    private static List<string> CaptureLog(MLContext ml)
-    {
-        var messages = new List<string>();
-        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
-        return messages;
-    }
 
     [Fact]
     public void OutputSchemaAddsAKnownSizeFloatVectorAndKeepsTheInput()

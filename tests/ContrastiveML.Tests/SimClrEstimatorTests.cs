@@ -3,6 +3,7 @@ using ContrastiveML.Samples;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using static ContrastiveML.Tests.EstimatorTestKit;
 
 namespace ContrastiveML.Tests;
 
@@ -13,10 +14,6 @@ namespace ContrastiveML.Tests;
 public class SimClrEstimatorTests
 {
     private static readonly ImageShape Shape4 = new(1, 4, 4);
-
-    /// <summary>SchemaShape.Create is internal to ML.NET; ML.NET's own tests reach it the same way.</summary>
-    private static SchemaShape ShapeOf(DataViewSchema schema) =>
-        (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)!.Invoke(null, new object[] { schema })!;
 
     private static SimClrOptions TinyOptions(ImageShape shape, int maxSteps = 3) => new()
     {

@@ -1,7 +1,7 @@
-using System.Reflection;
 using ContrastiveML.Data;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using static ContrastiveML.Tests.EstimatorTestKit;
 
 namespace ContrastiveML.Tests;
 
@@ -38,7 +38,7 @@ public class SupConEstimatorTests
         [VectorType(2)] public float[] Label { get; set; } = new float[2];
     }
 
-    private static SupConOptions Options(int maxSteps = 2) => new()
+    internal static SupConOptions Options(int maxSteps = 2) => new()
     {
         InputColumnName = "Pixels",
         OutputColumnName = "Embedding",
@@ -57,9 +57,6 @@ public class SupConEstimatorTests
 
     private static IDataView UIntData(MLContext ml, int count = 16, Func<int, uint>? label = null) =>
         ml.Data.LoadFromEnumerable(Rows(count, (p, i) => new UIntRow { Pixels = p, Label = label?.Invoke(i) ?? (uint)(i % 3) }));
-
-    private static SchemaShape ShapeOf(DataViewSchema schema) =>
-        (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)!.Invoke(null, new object[] { schema })!;
 
     private static void AssertFitsAndEmbeds(MLContext ml, IDataView data)
     {

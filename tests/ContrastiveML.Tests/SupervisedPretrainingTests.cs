@@ -1,9 +1,9 @@
-using System.Reflection;
 using ContrastiveML.Data;
 using ContrastiveML.Methods.Supervised;
 using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using static ContrastiveML.Tests.EstimatorTestKit;
 
 namespace ContrastiveML.Tests;
 
@@ -37,7 +37,7 @@ public class SupervisedPretrainingTests
         [VectorType(2)] public float[] Label { get; set; } = new float[2];
     }
 
-    private static SupervisedPretrainingOptions Options(int maxSteps = 2) => new()
+    internal static SupervisedPretrainingOptions Options(int maxSteps = 2) => new()
     {
         InputColumnName = "Pixels",
         OutputColumnName = "Embedding",
@@ -55,9 +55,6 @@ public class SupervisedPretrainingTests
 
     private static IDataView UIntData(MLContext ml, int count = 16, Func<int, uint>? label = null) =>
         ml.Data.LoadFromEnumerable(Rows(count, (p, i) => new UIntRow { Pixels = p, Label = label?.Invoke(i) ?? (uint)(i % 3) }));
-
-    private static SchemaShape ShapeOf(DataViewSchema schema) =>
-        (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)!.Invoke(null, new object[] { schema })!;
 
     private static ContrastiveEncoderTransformer AssertFitsAndEmbeds(MLContext ml, IDataView data)
     {

@@ -6,8 +6,9 @@ namespace ContrastiveML.Tests;
 
 /// <summary>
 /// Bad input is rejected by Fit before any training step, with an error naming the column (and row) or option.
-/// Missing columns, wrong item types, variable-size and wrong-size vectors, image size mismatches, empty data and
-/// data smaller than the batch are covered in <see cref="SimClrEstimatorTests"/>; these are the remaining cases.
+/// Missing columns, wrong item types, variable-size and wrong-size vectors are covered for every estimator in
+/// <see cref="EstimatorConformanceTests"/>; image size mismatches, empty data and data smaller than the batch in
+/// <see cref="SimClrEstimatorTests"/>; these are the remaining cases.
 /// </summary>
 public class BadInputTests
 {

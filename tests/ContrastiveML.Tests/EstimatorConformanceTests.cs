@@ -14,6 +14,8 @@ public class EstimatorConformanceTests
 {
     public static TheoryData<EstimatorCase> Estimators => EstimatorTestKit.Cases();
 
+    public static TheoryData<EstimatorCase> SupervisedEstimators => EstimatorTestKit.Cases(labelsOnly: true);
+
     private sealed class DoubleRow
     {
         [VectorType(64)] public double[] Pixels { get; set; } = new double[64];
@@ -126,6 +128,8 @@ public class EstimatorConformanceTests
         IDataView data = ml.Data.LoadFromEnumerable(rows);
         ContrastiveEncoderTransformer model = estimator.Create(ml).Fit(data);
 
+        Assert.Equal(estimator.Name, model.Report.Method);
+        Assert.Equal((long)estimator.Options().MaxSteps!.Value, model.Report.Steps);
         Assert.InRange(model.Report.OnnxParityMaxAbsDifference, 0, 1e-4);
         float[][] before = TinyFits.Embeddings(ml, model.Transform(data));
         Assert.Equal(rows.Length, before.Length);
@@ -172,5 +176,81 @@ public class EstimatorConformanceTests
                 Assert.Contains(found, error.Message);
             }
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(SupervisedEstimators))]
+    public void LabelsOfEveryScalarKindTrain(EstimatorCase estimator)
+    {
+        var ml = new MLContext(1);
+        string[] names = { "cat", "dog", "owl" };
+        IDataView uints = EstimatorTestKit.UIntData(ml);
+        var labelled = new (string Kind, IDataView Data)[]
+        {
+            ("UInt32", uints),
+            ("Text", ml.Data.LoadFromEnumerable(EstimatorTestKit.Rows(16, (p, i) => new TextLabelRow { Pixels = p, Label = names[i % 3] }))),
+            ("Single", ml.Data.LoadFromEnumerable(EstimatorTestKit.Rows(16, (p, i) => new FloatLabelRow { Pixels = p, Label = i % 3 }))),
+            ("Key", ml.Transforms.Conversion.MapValueToKey("Label").Fit(uints).Transform(uints)),
+        };
+        Assert.IsType<KeyDataViewType>(labelled[^1].Data.Schema["Label"].Type);
+        foreach ((string kind, IDataView data) in labelled)
+        {
+            ContrastiveEncoderTransformer model = estimator.Create(ml).Fit(data);
+            Assert.True(model.Report.Steps > 0, $"{estimator} with {kind} labels trained no step.");
+            float[][] embeddings = TinyFits.Embeddings(ml, model.Transform(data));
+            Assert.Equal(16, embeddings.Length);
+            Assert.All(embeddings.SelectMany(e => e), v => Assert.True(float.IsFinite(v), $"{estimator} with {kind} labels: {v}"));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(SupervisedEstimators))]
+    public void AMissingOrVectorLabelColumnIsRefusedNamingItWhatIsExpectedAndWhatIsThere(EstimatorCase estimator)
+    {
+        var ml = new MLContext(1);
+        IDataView data = EstimatorTestKit.UIntData(ml);
+        var renamed = estimator.Create(ml, o => EstimatorTestKit.SetLabelColumn(o, "Class"));
+        var missing = Assert.Throws<ArgumentException>(() => renamed.Fit(data));
+        Assert.Contains("'Class'", missing.Message);
+        Assert.Contains("'Label'", missing.Message); // the columns that are there
+        Assert.Contains("'Pixels'", missing.Message);
+        Assert.Contains("'Class'", Assert.Throws<ArgumentException>(() => renamed.GetOutputSchema(EstimatorTestKit.ShapeOf(data.Schema))).Message);
+
+        IDataView vector = ml.Data.LoadFromEnumerable(EstimatorTestKit.Rows(16, (p, _) => new VectorLabelRow { Pixels = p }));
+        var wrong = Assert.Throws<ArgumentException>(() => estimator.Create(ml).Fit(vector));
+        Assert.Contains("'Label'", wrong.Message);
+        Assert.Contains("scalar key", wrong.Message);
+        Assert.Contains("vector of Single", wrong.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(SupervisedEstimators))]
+    public void LabelsThatCannotTeachFailBeforeTheFirstStep(EstimatorCase estimator)
+    {
+        var ml = new MLContext(1);
+        var progress = new List<Training.TrainingProgress>();
+        void Record(ContrastiveEncoderOptions options)
+        {
+            options.Progress = new SynchronousProgress(progress.Add);
+            options.ProgressIntervalSeconds = 1e-6;
+        }
+
+        var single = Assert.Throws<InvalidOperationException>(() => estimator.Create(ml, Record).Fit(EstimatorTestKit.UIntData(ml, label: _ => 4)));
+        Assert.Contains("single class", single.Message);
+        Assert.Contains("'Label'", single.Message);
+        Assert.Contains("16 rows", single.Message);
+
+        var unique = Assert.Throws<InvalidOperationException>(() => estimator.Create(ml, Record).Fit(EstimatorTestKit.UIntData(ml, label: i => (uint)i)));
+        Assert.Contains("unique", unique.Message);
+        Assert.Contains("'Label'", unique.Message);
+
+        FloatLabelRow[] rows = EstimatorTestKit.Rows(16, (p, i) => new FloatLabelRow { Pixels = p, Label = i % 2 });
+        rows[11].Label = float.NaN;
+        var missing = Assert.Throws<InvalidOperationException>(() => estimator.Create(ml, Record).Fit(ml.Data.LoadFromEnumerable(rows)));
+        Assert.Contains("'Label'", missing.Message);
+        Assert.Contains("row 11", missing.Message);
+        Assert.Contains("NaN", missing.Message);
+
+        Assert.Empty(progress);
     }
 }

@@ -4,20 +4,49 @@ using Microsoft.ML.Data;
 
 namespace ContrastiveML.Tests;
 
-/// <summary>An 8x8 pixel row with a class label: the data every estimator accepts, supervised or not.</summary>
+/// <summary>An 8x8 pixel row with a UInt32 class label: the data every estimator accepts, supervised or not.</summary>
 public sealed class LabelledEightByEightRow
 {
     [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
     public uint Label { get; set; }
 }
 
+/// <summary>An 8x8 pixel row with a text label.</summary>
+public sealed class TextLabelRow
+{
+    [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
+    public string Label { get; set; } = "";
+}
+
+/// <summary>An 8x8 pixel row with a Single label (NaN is a missing label).</summary>
+public sealed class FloatLabelRow
+{
+    [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
+    public float Label { get; set; }
+}
+
+/// <summary>An 8x8 pixel row whose label is a vector, which no supervised method accepts.</summary>
+public sealed class VectorLabelRow
+{
+    [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
+    [VectorType(2)] public float[] Label { get; set; } = new float[2];
+}
+
 /// <summary>
-/// One of the library's estimators as the conformance tests build it: the tiny CPU set-up of its own test class
+/// One of the library's estimators as the conformance tests build it: the tiny CPU options of its own test class
 /// (width-4 encoder, 8x8 images, a few steps), reading <c>Pixels</c> (and <c>Label</c> when it uses labels) and writing
 /// <c>Embedding</c>.
 /// </summary>
-public sealed record EstimatorCase(string Name, bool UsesLabels, Func<MLContext, IEstimator<ContrastiveEncoderTransformer>> Create)
+public sealed record EstimatorCase(string Name, bool UsesLabels, Func<ContrastiveEncoderOptions> Options)
 {
+    /// <summary>The estimator of fresh options, changed first by <paramref name="adjust"/>.</summary>
+    public IEstimator<ContrastiveEncoderTransformer> Create(MLContext ml, Action<ContrastiveEncoderOptions>? adjust = null)
+    {
+        ContrastiveEncoderOptions options = Options();
+        adjust?.Invoke(options);
+        return Samples.MethodEstimator.For(ml, options);
+    }
+
     /// <summary>Shown by the test runner as the theory's argument.</summary>
     public override string ToString() => Name;
 }
@@ -39,25 +68,38 @@ internal static class EstimatorTestKit
 
     /// <summary><paramref name="count"/> random 8x8 rows labelled <c>i % classes</c>.</summary>
     public static LabelledEightByEightRow[] LabelledRows(int count, int classes = 3) =>
-        TinyFits.Rows(count).Select((r, i) => new LabelledEightByEightRow { Pixels = r.Pixels, Label = (uint)(i % classes) }).ToArray();
+        Rows(count, (p, i) => new LabelledEightByEightRow { Pixels = p, Label = (uint)(i % classes) });
 
     /// <summary>Every estimator of the library, with the options of its own test class.</summary>
     public static IEnumerable<EstimatorCase> All()
     {
-        yield return new("SimCLR", false, ml => ml.Transforms.SimClr(TinyFits.Options(batchSize: 8)));
-        yield return new("SupCon", true, ml => ml.Transforms.SupCon(SupConEstimatorTests.Options()));
-        yield return new("MetricLearning", true, ml => ml.Transforms.MetricLearning(MetricLearningEstimatorTests.Options()));
-        yield return new("MoCo", false, ml => ml.Transforms.MoCo(MoCoEstimatorTests.Options()));
-        yield return new("DenseCL", false, ml => ml.Transforms.DenseCl(DenseClEstimatorTests.Options()));
-        yield return new("CMC", false, ml => ml.Transforms.Cmc(CmcEstimatorTests.Options()));
-        yield return new("CrossEntropy", true, ml => ml.Transforms.SupervisedPretraining(SupervisedPretrainingTests.Options()));
+        yield return new("SimCLR", false, () => TinyFits.Options(batchSize: 8));
+        yield return new("SupCon", true, () => SupConEstimatorTests.Options());
+        yield return new("MetricLearning", true, () => MetricLearningEstimatorTests.Options());
+        yield return new("MoCo", false, () => MoCoEstimatorTests.Options());
+        yield return new("DenseCL", false, () => DenseClEstimatorTests.Options());
+        yield return new("CMC", false, () => CmcEstimatorTests.Options());
+        yield return new("CrossEntropy", true, () => SupervisedPretrainingTests.Options());
     }
 
-    /// <summary><see cref="All"/> as xUnit theory data.</summary>
-    public static TheoryData<EstimatorCase> Cases()
+    /// <summary><see cref="All"/> as xUnit theory data; <paramref name="labelsOnly"/> keeps the estimators that read labels.</summary>
+    public static TheoryData<EstimatorCase> Cases(bool labelsOnly = false)
     {
         var data = new TheoryData<EstimatorCase>();
-        foreach (EstimatorCase estimator in All()) data.Add(estimator);
+        foreach (EstimatorCase estimator in All().Where(e => e.UsesLabels || !labelsOnly)) data.Add(estimator);
         return data;
     }
+
+    /// <summary>Sets the label column of a supervised method's options (each declares its own <c>LabelColumnName</c> field).</summary>
+    public static void SetLabelColumn(ContrastiveEncoderOptions options, string name) =>
+        (options.GetType().GetField(nameof(SupConOptions.LabelColumnName))
+         ?? throw new InvalidOperationException($"{options.GetType().Name} has no label column.")).SetValue(options, name);
+
+    /// <summary><paramref name="count"/> random 8x8 rows, each made with its pixels and index by <paramref name="make"/>.</summary>
+    public static T[] Rows<T>(int count, Func<float[], int, T> make) =>
+        TinyFits.Rows(count).Select((r, i) => make(r.Pixels, i)).ToArray();
+
+    /// <summary><paramref name="count"/> random 8x8 rows with UInt32 labels <paramref name="label"/>(i), by default i % 3.</summary>
+    public static IDataView UIntData(MLContext ml, int count = 16, Func<int, uint>? label = null) =>
+        ml.Data.LoadFromEnumerable(Rows(count, (p, i) => new LabelledEightByEightRow { Pixels = p, Label = label?.Invoke(i) ?? (uint)(i % 3) }));
 }

@@ -14,14 +14,8 @@ public class LayerFlopRecorderTests
 {
     private const int Batch = 8;
 
-    private sealed class LabelledRow
-    {
-        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
-        public uint Label { get; set; }
-    }
-
     private static IDataView Data(MLContext ml) =>
-        ml.Data.LoadFromEnumerable(TinyFits.Rows(32).Select((r, i) => new LabelledRow { Pixels = r.Pixels, Label = (uint)(i % 4) }));
+        EstimatorTestKit.UIntData(ml, 32, i => (uint)(i % 4));
 
     /// <summary>Runs one step's loss and backward of what Fit would train, with the recorder attached.</summary>
     private static (LayerFlopRecorder Recorder, long EncoderForward, int EmbeddingDim) Step(IEstimator<ContrastiveEncoderTransformer> estimator)

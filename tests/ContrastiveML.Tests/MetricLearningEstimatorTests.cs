@@ -11,18 +11,6 @@ namespace ContrastiveML.Tests;
 /// <summary>The ML.NET surface of metric learning: schema, label and option checks, tiny fits with and without labels, save/load, ONNX, progress and warnings.</summary>
 public class MetricLearningEstimatorTests
 {
-    private sealed class LabelledRow
-    {
-        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
-        public uint Label { get; set; }
-    }
-
-    private sealed class VectorLabelRow
-    {
-        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
-        [VectorType(2)] public float[] Label { get; set; } = new float[2];
-    }
-
     internal static MetricLearningOptions Options(string? label = "Label", int maxSteps = 2) => new()
     {
         InputColumnName = "Pixels",
@@ -36,9 +24,6 @@ public class MetricLearningEstimatorTests
         Seed = 7,
         Device = TrainingDevice.Cpu,
     };
-
-    internal static IDataView Labelled(MLContext ml, int count = 16, Func<int, uint>? label = null) =>
-        ml.Data.LoadFromEnumerable(TinyFits.Rows(count).Select((r, i) => new LabelledRow { Pixels = r.Pixels, Label = label?.Invoke(i) ?? (uint)(i % 3) }));
 
     private static (List<TrainingProgress> Progress, List<string> Warnings) Record(MLContext ml, MetricLearningOptions options)
     {
@@ -71,7 +56,7 @@ public class MetricLearningEstimatorTests
     public void SchemaPropagationAddsTheEmbeddingAndChecksTheLabelOnlyWhenOneIsNamed()
     {
         var ml = new MLContext(1);
-        IDataView data = Labelled(ml);
+        IDataView data = UIntData(ml);
         SchemaShape output = ml.Transforms.MetricLearning(Options()).GetOutputSchema(ShapeOf(data.Schema));
         SchemaShape.Column embedding = Assert.Single(output, c => c.Name == "Embedding");
         Assert.Equal(SchemaShape.Column.VectorKind.Vector, embedding.Kind);
@@ -85,31 +70,16 @@ public class MetricLearningEstimatorTests
     }
 
     [Fact]
-    public void MissingOrVectorLabelColumnFailsFitNamingIt()
-    {
-        var ml = new MLContext(1);
-        var missing = Assert.Throws<ArgumentException>(() => ml.Transforms.MetricLearning(Options(label: "Class")).Fit(Labelled(ml)));
-        Assert.Contains("'Class'", missing.Message);
-        Assert.Contains("'Label'", missing.Message); // the columns that are there
-
-        IDataView vector = ml.Data.LoadFromEnumerable(TinyFits.Rows(16).Select(r => new VectorLabelRow { Pixels = r.Pixels }));
-        var wrong = Assert.Throws<ArgumentException>(() => ml.Transforms.MetricLearning(Options()).Fit(vector));
-        Assert.Contains("'Label'", wrong.Message);
-        Assert.Contains("scalar key", wrong.Message);
-        Assert.Contains("vector of Single", wrong.Message);
-    }
-
-    [Fact]
     public void SingleClassAndAllUniqueLabelsFailBeforeTraining()
     {
         var ml = new MLContext(1);
         MetricLearningOptions options = Options();
         var (progress, _) = Record(ml, options);
-        var single = Assert.Throws<InvalidOperationException>(() => ml.Transforms.MetricLearning(options).Fit(Labelled(ml, label: _ => 4)));
+        var single = Assert.Throws<InvalidOperationException>(() => ml.Transforms.MetricLearning(options).Fit(UIntData(ml, label: _ => 4)));
         Assert.Contains("single class", single.Message);
         Assert.Contains("'Label'", single.Message);
         Assert.Contains("LabelColumnName = null", single.Message);
-        var unique = Assert.Throws<InvalidOperationException>(() => ml.Transforms.MetricLearning(options).Fit(Labelled(ml, label: i => (uint)i)));
+        var unique = Assert.Throws<InvalidOperationException>(() => ml.Transforms.MetricLearning(options).Fit(UIntData(ml, label: i => (uint)i)));
         Assert.Contains("unique", unique.Message);
         Assert.Empty(progress);
     }
@@ -164,7 +134,7 @@ public class MetricLearningEstimatorTests
     public void TripletFitWithLabelsExportsToOnnxAndRoundTripsThroughTheModelZip()
     {
         var ml = new MLContext(1);
-        IDataView data = Labelled(ml);
+        IDataView data = UIntData(ml);
         MetricLearningOptions options = Options();
         options.TripletMiner = TripletMining.All;
         ContrastiveEncoderTransformer model = ml.Transforms.MetricLearning(options).Fit(data);
@@ -203,7 +173,7 @@ public class MetricLearningEstimatorTests
         options.Loss = loss;
         options.TripletMiner = TripletMining.All;
         var (progress, _) = Record(ml, options);
-        ml.Transforms.MetricLearning(options).Fit(Labelled(ml));
+        ml.Transforms.MetricLearning(options).Fit(UIntData(ml));
 
         Assert.Equal(3, progress.Count);
         foreach (TrainingProgress p in progress)
@@ -227,7 +197,7 @@ public class MetricLearningEstimatorTests
         MetricLearningOptions options = Options(maxSteps: 3);
         options.Margin = 0.5;
         var (progress, _) = Record(ml, options);
-        ml.Transforms.MetricLearning(options).Fit(Labelled(ml));
+        ml.Transforms.MetricLearning(options).Fit(UIntData(ml));
         Assert.All(progress, p => Assert.InRange(p.Extra[MetricLearningMethod.MinedFractionFigure], 1e-9, 1 - 1e-9));
         Assert.All(progress, p => Assert.Equal(1.0, p.Extra[MetricLearningMethod.ActiveFractionFigure]));
     }
@@ -239,7 +209,7 @@ public class MetricLearningEstimatorTests
         MetricLearningOptions options = Options(maxSteps: 3);
         options.Margin = 1e-12; // no negative lies strictly inside a margin this thin: nothing semi-hard is mined
         var (progress, warnings) = Record(ml, options);
-        ml.Transforms.MetricLearning(options).Fit(Labelled(ml));
+        ml.Transforms.MetricLearning(options).Fit(UIntData(ml));
 
         Assert.All(progress, p => Assert.Equal(0.0, p.Extra[MetricLearningMethod.ActiveFractionFigure]));
         Assert.All(progress, p => Assert.Equal(0.0, p.Extra[MetricLearningMethod.MinedFractionFigure]));
@@ -256,7 +226,7 @@ public class MetricLearningEstimatorTests
         // Unit-length embeddings of non-negative (post-ReLU) features are at most √2 apart: a threshold of 1.99 is always crossed.
         options.CollapseSpread = 1.99;
         var (progress, warnings) = Record(ml, options);
-        ml.Transforms.MetricLearning(options).Fit(Labelled(ml));
+        ml.Transforms.MetricLearning(options).Fit(UIntData(ml));
         string warning = Assert.Single(warnings, w => w.Contains("collapsing"));
         Assert.Contains("CollapseSpread = 1.99", warning);
         Assert.All(progress, p => Assert.True(p.Extra[MetricLearningMethod.SpreadFigure] < 1.99));
@@ -264,7 +234,7 @@ public class MetricLearningEstimatorTests
         var quiet = new MLContext(1);
         MetricLearningOptions defaults = Options(maxSteps: 3);
         var (_, none) = Record(quiet, defaults);
-        quiet.Transforms.MetricLearning(defaults).Fit(Labelled(quiet));
+        quiet.Transforms.MetricLearning(defaults).Fit(UIntData(quiet));
         Assert.DoesNotContain(none, w => w.Contains("collapsing"));
     }
 
@@ -273,9 +243,9 @@ public class MetricLearningEstimatorTests
     {
         var ml = new MLContext(1);
         MetricLearningEstimator estimator = ml.Transforms.MetricLearning("E", "Pixels", TinyFits.Shape, labelColumnName: "Label", loss: MetricLossKind.Contrastive);
-        SchemaShape output = estimator.GetOutputSchema(ShapeOf(Labelled(ml).Schema));
+        SchemaShape output = estimator.GetOutputSchema(ShapeOf(UIntData(ml).Schema));
         Assert.Single(output, c => c.Name == "E");
         Assert.Throws<ArgumentException>(() => ml.Transforms.MetricLearning("E", "Pixels", TinyFits.Shape, labelColumnName: "Missing")
-                                                .GetOutputSchema(ShapeOf(Labelled(ml).Schema)));
+                                                .GetOutputSchema(ShapeOf(UIntData(ml).Schema)));
     }
 }

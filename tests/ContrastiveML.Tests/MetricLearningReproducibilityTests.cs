@@ -40,7 +40,7 @@ public class MetricLearningReproducibilityTests : IDisposable
         (float[][], IReadOnlyList<double>) Fit(int mlSeed)
         {
             var ml = new MLContext(mlSeed);
-            IDataView data = MetricLearningEstimatorTests.Labelled(ml, 24);
+            IDataView data = EstimatorTestKit.UIntData(ml, 24);
             MetricLearningOptions options = Options(null, loss, maxSteps: 6);
             options.ProgressIntervalSeconds = 1e-9;
             ContrastiveEncoderTransformer model = ml.Transforms.MetricLearning(options).Fit(data);
@@ -57,7 +57,7 @@ public class MetricLearningReproducibilityTests : IDisposable
     public void AFitKilledAfterACheckpointResumesToTheEmbeddingsOfAnUninterruptedFit()
     {
         var ml = new MLContext(1);
-        IDataView data = MetricLearningEstimatorTests.Labelled(ml, 24); // three batches of 8 per epoch: 12 steps span four epochs
+        IDataView data = EstimatorTestKit.UIntData(ml, 24); // three batches of 8 per epoch: 12 steps span four epochs
         ContrastiveEncoderTransformer reference = ml.Transforms.MetricLearning(Options(null, MetricLossKind.Triplet)).Fit(data);
         Assert.Equal(12, reference.Report.Steps);
 
@@ -84,7 +84,7 @@ public class MetricLearningReproducibilityTests : IDisposable
     public void ACheckpointWrittenWithAnotherMarginOrMinerFailsFitNamingTheOption()
     {
         var ml = new MLContext(1);
-        IDataView data = MetricLearningEstimatorTests.Labelled(ml, 24);
+        IDataView data = EstimatorTestKit.UIntData(ml, 24);
         ml.Transforms.MetricLearning(Options(_directory, MetricLossKind.Triplet, maxSteps: 4)).Fit(data);
 
         MetricLearningOptions changed = Options(_directory, MetricLossKind.Triplet, maxSteps: 4);

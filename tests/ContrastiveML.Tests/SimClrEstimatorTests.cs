@@ -3,13 +3,12 @@ using ContrastiveML.Samples;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
-using static ContrastiveML.Tests.EstimatorTestKit;
 
 namespace ContrastiveML.Tests;
 
 /// <summary>
-/// The ML.NET surface of SimCLR, in the manner of ML.NET's TestDataPipeBase: schema propagation, bad input,
-/// save/load, and small real fits.
+/// The ML.NET surface of SimCLR beyond what <see cref="EstimatorConformanceTests"/> checks for every estimator: empty
+/// data, option checks, image columns, logging and cancellation, and small real fits.
 /// </summary>
 public class SimClrEstimatorTests
 {
@@ -27,76 +26,6 @@ public class SimClrEstimatorTests
         Seed = 7,
         Device = TrainingDevice.Cpu,
     };
-
-    private sealed class DoubleRow
-    {
-        [VectorType(16)] public double[] Pixels { get; set; } = new double[16];
-    }
-
-    private sealed class VariableRow
-    {
-        public float[] Pixels { get; set; } = new float[16];
-    }
-
-    private sealed class ScalarRow
-    {
-        public float Pixels { get; set; }
-    }
-
-    private sealed class WrongSizeRow
-    {
-        [VectorType(15)] public float[] Pixels { get; set; } = new float[15];
-    }
-
-    [Fact]
-    public void OutputSchemaAddsAKnownSizeFloatVector()
-    {
-        var ml = new MLContext(1);
-        IDataView data = TestData.IndexedImages(ml, 8);
-        SchemaShape output = ml.Transforms.SimClr(TinyOptions(Shape4)).GetOutputSchema(ShapeOf(data.Schema));
-
-        SchemaShape.Column embedding = output.Single(c => c.Name == "Embedding");
-        Assert.Equal(SchemaShape.Column.VectorKind.Vector, embedding.Kind);
-        Assert.Equal(NumberDataViewType.Single, embedding.ItemType);
-        Assert.Contains(output, c => c.Name == "Pixels");
-        Assert.Contains(output, c => c.Name == "Label");
-    }
-
-    [Fact]
-    public void MissingColumnNamesTheColumnAndTheAvailableOnes()
-    {
-        var ml = new MLContext(1);
-        IDataView data = TestData.IndexedImages(ml, 8);
-        SimClrOptions options = TinyOptions(Shape4);
-        options.InputColumnName = "Image";
-        var estimator = ml.Transforms.SimClr(options);
-
-        var error = Assert.Throws<ArgumentException>(() => estimator.Fit(data));
-        Assert.Contains("'Image'", error.Message);
-        Assert.Contains("'Pixels'", error.Message);
-        Assert.Throws<ArgumentException>(() => estimator.GetOutputSchema(ShapeOf(data.Schema)));
-    }
-
-    [Fact]
-    public void WrongItemTypeSizeOrKindIsRejectedBeforeTraining()
-    {
-        var ml = new MLContext(1);
-        var estimator = ml.Transforms.SimClr(TinyOptions(Shape4));
-
-        var doubles = Assert.Throws<ArgumentException>(() => estimator.Fit(ml.Data.LoadFromEnumerable(new[] { new DoubleRow(), new DoubleRow() })));
-        Assert.Contains("'Pixels'", doubles.Message);
-        Assert.Contains("Double", doubles.Message);
-
-        var variable = Assert.Throws<ArgumentException>(() => estimator.Fit(ml.Data.LoadFromEnumerable(new[] { new VariableRow(), new VariableRow() })));
-        Assert.Contains("variable-size", variable.Message);
-
-        var scalar = Assert.Throws<ArgumentException>(() => estimator.Fit(ml.Data.LoadFromEnumerable(new[] { new ScalarRow(), new ScalarRow() })));
-        Assert.Contains("scalar", scalar.Message);
-
-        var size = Assert.Throws<ArgumentException>(() => estimator.Fit(ml.Data.LoadFromEnumerable(new[] { new WrongSizeRow(), new WrongSizeRow() })));
-        Assert.Contains("15 values", size.Message);
-        Assert.Contains("16", size.Message);
-    }
 
     [Fact]
     public void EmptyDataIsAnError()

@@ -5,37 +5,17 @@ using static ContrastiveML.Tests.EstimatorTestKit;
 
 namespace ContrastiveML.Tests;
 
-/// <summary>The ML.NET surface of SupCon: label types, label checks, save/load and the progress figure (tiny fits).</summary>
+/// <summary>
+/// What only SupCon does (tiny fits): the progress figure, the readers that keep labels with their rows and balance
+/// classes, one view per image, the cross-entropy term, no head, Int64 labels. Label types, label errors, schema and
+/// save/load are checked for every supervised estimator in <see cref="EstimatorConformanceTests"/>.
+/// </summary>
 public class SupConEstimatorTests
 {
-    private sealed class UIntRow
-    {
-        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
-        public uint Label { get; set; }
-    }
-
-    private sealed class TextRow
-    {
-        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
-        public string Label { get; set; } = "";
-    }
-
-    private sealed class FloatRow
-    {
-        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
-        public float Label { get; set; }
-    }
-
     private sealed class LongRow
     {
         [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
         public long Label { get; set; }
-    }
-
-    private sealed class VectorLabelRow
-    {
-        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
-        [VectorType(2)] public float[] Label { get; set; } = new float[2];
     }
 
     internal static SupConOptions Options(int maxSteps = 2) => new()
@@ -51,123 +31,6 @@ public class SupConEstimatorTests
         Seed = 7,
         Device = TrainingDevice.Cpu,
     };
-
-    private static T[] Rows<T>(int count, Func<float[], int, T> make) =>
-        TinyFits.Rows(count).Select((r, i) => make(r.Pixels, i)).ToArray();
-
-    private static IDataView UIntData(MLContext ml, int count = 16, Func<int, uint>? label = null) =>
-        ml.Data.LoadFromEnumerable(Rows(count, (p, i) => new UIntRow { Pixels = p, Label = label?.Invoke(i) ?? (uint)(i % 3) }));
-
-    private static void AssertFitsAndEmbeds(MLContext ml, IDataView data)
-    {
-        ContrastiveEncoderTransformer model = ml.Transforms.SupCon(Options()).Fit(data);
-        Assert.Equal("SupCon", model.Report.Method);
-        Assert.Equal(2, model.Report.Steps);
-        float[][] embeddings = TinyFits.Embeddings(ml, model.Transform(data));
-        Assert.Equal(16, embeddings.Length);
-        Assert.All(embeddings.SelectMany(e => e), v => Assert.True(float.IsFinite(v)));
-    }
-
-    [Fact]
-    public void FitsWithUIntLabels() => AssertFitsAndEmbeds(new MLContext(1), UIntData(new MLContext(1)));
-
-    [Fact]
-    public void FitsWithTextLabels()
-    {
-        var ml = new MLContext(1);
-        string[] names = { "cat", "dog", "owl" };
-        AssertFitsAndEmbeds(ml, ml.Data.LoadFromEnumerable(Rows(16, (p, i) => new TextRow { Pixels = p, Label = names[i % 3] })));
-    }
-
-    [Fact]
-    public void FitsWithKeyLabels()
-    {
-        var ml = new MLContext(1);
-        IDataView raw = UIntData(ml);
-        IDataView keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
-        Assert.IsType<KeyDataViewType>(keyed.Schema["Label"].Type);
-        AssertFitsAndEmbeds(ml, keyed);
-    }
-
-    [Fact]
-    public void SaveLoadRoundTripGivesTheSameEmbeddings()
-    {
-        var ml = new MLContext(1);
-        IDataView data = UIntData(ml);
-        ContrastiveEncoderTransformer model = ml.Transforms.SupCon(Options()).Fit(data);
-        float[][] before = TinyFits.Embeddings(ml, model.Transform(data));
-
-        using var stream = new MemoryStream();
-        ml.Model.Save(model, data.Schema, stream);
-        stream.Position = 0;
-        var fresh = new MLContext(2);
-        ITransformer loaded = fresh.Model.Load(stream, out _);
-        float[][] after = TinyFits.Embeddings(fresh, loaded.Transform(data));
-        Assert.Equal(before.Length, after.Length);
-        for (int i = 0; i < before.Length; i++) Assert.Equal(before[i], after[i]);
-    }
-
-    [Fact]
-    public void MissingLabelColumnNamesItAndTheAvailableOnes()
-    {
-        var ml = new MLContext(1);
-        IDataView data = UIntData(ml);
-        SupConOptions options = Options();
-        options.LabelColumnName = "Class";
-        SupConEstimator estimator = ml.Transforms.SupCon(options);
-
-        var error = Assert.Throws<ArgumentException>(() => estimator.Fit(data));
-        Assert.Contains("'Class'", error.Message);
-        Assert.Contains("'Label'", error.Message);
-        Assert.Contains("'Pixels'", error.Message);
-        var schemaError = Assert.Throws<ArgumentException>(() => estimator.GetOutputSchema(ShapeOf(data.Schema)));
-        Assert.Contains("'Class'", schemaError.Message);
-    }
-
-    [Fact]
-    public void VectorLabelColumnNamesExpectedAndFound()
-    {
-        var ml = new MLContext(1);
-        IDataView data = ml.Data.LoadFromEnumerable(Rows(16, (p, i) => new VectorLabelRow { Pixels = p }));
-        var error = Assert.Throws<ArgumentException>(() => ml.Transforms.SupCon(Options()).Fit(data));
-        Assert.Contains("'Label'", error.Message);
-        Assert.Contains("scalar key", error.Message);
-        Assert.Contains("vector of Single", error.Message);
-    }
-
-    [Fact]
-    public void SingleClassFailsBeforeTraining()
-    {
-        var ml = new MLContext(1);
-        var progress = new List<Training.TrainingProgress>();
-        SupConOptions options = Options();
-        options.Progress = new SynchronousProgress(progress.Add);
-        options.ProgressIntervalSeconds = 1e-6;
-        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SupCon(options).Fit(UIntData(ml, label: _ => 4)));
-        Assert.Contains("single class", error.Message);
-        Assert.Contains("'Label'", error.Message);
-        Assert.Empty(progress);
-    }
-
-    [Fact]
-    public void AllUniqueLabelsFailBeforeTraining()
-    {
-        var ml = new MLContext(1);
-        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SupCon(Options()).Fit(UIntData(ml, label: i => (uint)i)));
-        Assert.Contains("unique", error.Message);
-    }
-
-    [Fact]
-    public void NaNLabelFailsNamingColumnAndRow()
-    {
-        var ml = new MLContext(1);
-        FloatRow[] rows = Rows(16, (p, i) => new FloatRow { Pixels = p, Label = i % 2 });
-        rows[11].Label = float.NaN;
-        var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.SupCon(Options()).Fit(ml.Data.LoadFromEnumerable(rows)));
-        Assert.Contains("'Label'", error.Message);
-        Assert.Contains("row 11", error.Message);
-        Assert.Contains("NaN", error.Message);
-    }
 
     [Fact]
     public void ProgressReportsTheSameClassFraction()
@@ -190,9 +53,9 @@ public class SupConEstimatorTests
     {
         var ml = new MLContext(1);
         // Pixel 0 of row i holds i and its label is i % 5, so every emitted row can be checked against its label.
-        UIntRow[] rows = Enumerable.Range(0, 50).Select(i =>
+        LabelledEightByEightRow[] rows = Enumerable.Range(0, 50).Select(i =>
         {
-            var row = new UIntRow { Label = (uint)(i % 5) };
+            var row = new LabelledEightByEightRow { Label = (uint)(i % 5) };
             row.Pixels[0] = i;
             return row;
         }).ToArray();
@@ -216,9 +79,9 @@ public class SupConEstimatorTests
     public void BalancedReaderGivesEqualRowsPerClassKeptWithTheirLabels()
     {
         var ml = new MLContext(1);
-        UIntRow[] rows = Enumerable.Range(0, 60).Select(i =>
+        LabelledEightByEightRow[] rows = Enumerable.Range(0, 60).Select(i =>
         {
-            var row = new UIntRow { Label = (uint)(i % 5) };
+            var row = new LabelledEightByEightRow { Label = (uint)(i % 5) };
             row.Pixels[0] = i;
             return row;
         }).ToArray();

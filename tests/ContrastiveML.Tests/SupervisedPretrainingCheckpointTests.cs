@@ -16,14 +16,8 @@ public sealed class SupervisedPretrainingCheckpointTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private sealed class LabelledRow
-    {
-        [VectorType(64)] public float[] Pixels { get; set; } = new float[64];
-        public uint Label { get; set; }
-    }
-
     private static IDataView Data(MLContext ml) =>
-        ml.Data.LoadFromEnumerable(TinyFits.Rows(48).Select((r, i) => new LabelledRow { Pixels = r.Pixels, Label = (uint)(i % 4) }));
+        EstimatorTestKit.UIntData(ml, 48, i => (uint)(i % 4));
 
     private static SupervisedPretrainingOptions Options(string? directory, int seed = 7) => new()
     {

@@ -156,7 +156,8 @@ public class EstimatorConformanceTests
     public void AFittedTransformerRefusesPixelsOfAnotherSizeAsFitDoes(EstimatorCase estimator)
     {
         var ml = new MLContext(1);
-        ContrastiveEncoderTransformer model = estimator.Create(ml).Fit(ml.Data.LoadFromEnumerable(EstimatorTestKit.LabelledRows(24)));
+        IDataView training = ml.Data.LoadFromEnumerable(EstimatorTestKit.LabelledRows(24));
+        ContrastiveEncoderTransformer model = estimator.Create(ml).Fit(training);
         // 63 values do not divide into 64-pixel images; 128 would pass ONNX scoring's own check as two images per row.
         foreach ((IDataView data, string found) in new[]
                  {
@@ -175,6 +176,23 @@ public class EstimatorConformanceTests
                 Assert.Contains("64 Single values (1x8x8", error.Message);
                 Assert.Contains(found, error.Message);
             }
+        }
+
+        // The same model loaded back with its batched scoring (ContrastiveModel.Load) refuses them too.
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, training.Schema, stream);
+        stream.Position = 0;
+        ITransformer loaded = ContrastiveModel.Load(new MLContext(2), stream, out _);
+        foreach ((IDataView data, string found) in new[]
+                 {
+                     (ml.Data.LoadFromEnumerable(new[] { new WrongSizeRow() }), "63"),
+                     (ml.Data.LoadFromEnumerable(new[] { new DoubleSizeRow() }), "128 values"),
+                 })
+        {
+            Exception error = Assert.ThrowsAny<Exception>(() => loaded.Transform(data));
+            Assert.Contains("'Pixels'", error.Message);
+            Assert.Contains("64", error.Message);
+            Assert.Contains(found, error.Message);
         }
     }
 

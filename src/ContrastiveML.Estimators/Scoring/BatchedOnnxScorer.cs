@@ -26,6 +26,7 @@ internal sealed class BatchedOnnxScorer : ITransformer, IDisposable
     private readonly ITransformer _stock;
     private readonly InferenceSession _session;
     private readonly int _batchRows;
+    private readonly int _inputValues;
     private int _disposed;
 
     /// <summary>
@@ -47,6 +48,9 @@ internal sealed class BatchedOnnxScorer : ITransformer, IDisposable
         _batchRows = batchRows;
         InputColumnName = session.InputMetadata.Keys.Single();
         OutputColumnName = session.OutputMetadata.Keys.Single();
+        // Values per row of the input [N, ...]: the product of the dimensions after the batch one, 0 when one is unknown.
+        int[] dimensions = session.InputMetadata[InputColumnName].Dimensions;
+        _inputValues = dimensions.Length >= 2 && dimensions.Skip(1).All(d => d > 0) ? dimensions.Skip(1).Aggregate(1, (a, d) => a * d) : 0;
     }
 
     /// <summary>The pixel column the model reads (its graph input's name).</summary>
@@ -62,16 +66,25 @@ internal sealed class BatchedOnnxScorer : ITransformer, IDisposable
     public bool IsRowToRowMapper => _stock.IsRowToRowMapper;
 
     /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _stock.GetOutputSchema(inputSchema);
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        CheckInputSize(inputSchema);
+        return _stock.GetOutputSchema(inputSchema);
+    }
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _stock.GetRowToRowMapper(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        CheckInputSize(inputSchema);
+        return _stock.GetRowToRowMapper(inputSchema);
+    }
 
     /// <inheritdoc />
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        CheckInputSize(input.Schema);
         // The stock transformer's schema check (missing column, wrong type or size) and its exact output schema.
         DataViewSchema schema = _stock.GetOutputSchema(input.Schema);
         int inputSize = input.Schema[InputColumnName].Type is VectorDataViewType { Size: > 0 } vector ? vector.Size : 0;
@@ -81,6 +94,22 @@ internal sealed class BatchedOnnxScorer : ITransformer, IDisposable
         if (inputSize == 0 || !appendsOneColumn) return _stock.Transform(input);
         int rows = (int)Math.Clamp(MaxBatchValues / inputSize, 1, _batchRows);
         return new BatchedScoringDataView(input, schema, input.Schema[InputColumnName].Index, inputSize, _session, rows);
+    }
+
+    /// <summary>
+    /// The stock transformer accepts a vector whose length is any multiple of the model's input (two images per row of a
+    /// 128-value column for a 64-pixel encoder) and fails only when rows are read, with ONNX Runtime's message: refuse it
+    /// here, naming the column. Other mismatches (missing column, wrong type) are left to the stock check.
+    /// </summary>
+    private void CheckInputSize(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        if (_inputValues > 0 && inputSchema.GetColumnOrNull(InputColumnName)?.Type is VectorDataViewType { Size: > 0 } vector && vector.Size != _inputValues)
+        {
+            throw new ArgumentException(
+                $"Input column '{InputColumnName}' holds vectors of {vector.Size} values; the encoder reads {_inputValues} values per row (its ONNX input is " +
+                $"[N, {string.Join(", ", _session.InputMetadata[InputColumnName].Dimensions.Skip(1))}]).", nameof(inputSchema));
+        }
     }
 
     /// <summary>Writes the stock transformer, so the saved model needs nothing but stock ML.NET to load.</summary>

@@ -1,8 +1,8 @@
 namespace ContrastiveML.Samples;
 
 /// <summary>
-/// Turns the expected failures of a command (bad options, missing or unreadable files) into one line on standard
-/// error and exit code 1, instead of System.CommandLine's stack trace; unexpected exceptions still propagate.
+/// Turns the expected failures of a command (bad options, missing, unreadable or unusable files) into one line on
+/// standard error and exit code 1, instead of System.CommandLine's stack trace; unexpected exceptions still propagate.
 /// </summary>
 internal static class CommandErrors
 {
@@ -13,7 +13,8 @@ internal static class CommandErrors
         {
             return action();
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or UnauthorizedAccessException)
+        // InvalidDataException (a file that is there but not what the option needs) is not an IOException.
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException)
         {
             error.WriteLine($"error: {e.Message}");
             return 1;

@@ -34,7 +34,8 @@ internal static class EmbedCommand
     {
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"--model: file '{modelPath}' was not found.", modelPath);
         var ml = new MLContext(1);
-        ITransformer model = ml.Model.Load(modelPath, out DataViewSchema inputSchema);
+        // ContrastiveModel.Load, not the stock loader: batched scoring as after Fit, and a damaged zip named as such.
+        ITransformer model = ContrastiveModel.Load(ml, modelPath, out DataViewSchema inputSchema);
         if (inputSchema.GetColumnOrNull(ImageFolderRow.PathColumn) == null)
         {
             string found = string.Join(", ", inputSchema.Select(c => $"'{c.Name}'"));

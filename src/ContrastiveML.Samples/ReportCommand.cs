@@ -29,16 +29,7 @@ internal static class ReportCommand
     internal static int Run(IReadOnlyList<string> probeFiles, string? markdownPath, string? plotsDirectory, TextWriter output)
     {
         if (probeFiles.Count == 0) throw new ArgumentException("--probes needs at least one JSON file written by `probe --json`.");
-        List<ProbeResult> results;
-        try
-        {
-            results = probeFiles.Distinct().Select(ProbeResult.Load).ToList();
-        }
-        catch (InvalidDataException error)
-        {
-            // CommandErrors reports IOExceptions as one line; InvalidDataException is not one, so pass its message on as one.
-            throw new IOException(error.Message, error);
-        }
+        List<ProbeResult> results = probeFiles.Distinct().Select(ProbeResult.Load).ToList();
         string table = AccuracyReport.Markdown(results);
         output.Write(table);
         if (markdownPath != null)

@@ -182,4 +182,31 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains(expected, error);
     }
+
+    [Fact]
+    public void EmbedNamesAModelFileThatIsNotAModelZipInOneLine()
+    {
+        string bad = _folder.Output("not-a-model.zip");
+        File.WriteAllText(bad, "not a zip");
+        var (code, _, error) = CliRunner.Run("embed", "--model", bad, "--images", _folder.Images, "--out", _folder.Output("e.csv"));
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains("not a readable ML.NET model zip", error);
+        Assert.DoesNotContain("   at ", error); // no stack trace
+    }
+
+    [Fact]
+    public void ProbeNamesBaselinesOfOtherDataInOneLineBeforeTraining()
+    {
+        // Baselines measured on 10,000 test images do not apply to a run on 8.
+        string earlier = _folder.Output("earlier.json");
+        File.WriteAllText(earlier, """{"method":"simclr","encoder":"CompactCnn","width":4,"pooling":"Grid3x3","seed":1,"trainRows":16,"testRows":10000,"rawPixelAccuracy":0.8,"randomEncoderAccuracy":0.85}""");
+        var (code, output, error) = CliRunner.Run("probe", "--train-limit", "16", "--test-limit", "8", "--width", "4", "--minutes", "0.1",
+                                                  "--device", "cpu", "--baselines-from", earlier);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: --baselines-from: ", error);
+        Assert.Contains("testRows = 10000, this run has testRows = 8", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.DoesNotContain("pretraining simclr", output); // refused before any training
+    }
 }

@@ -4,8 +4,8 @@ using System.Text;
 namespace ContrastiveML.Samples;
 
 /// <summary>
-/// The accuracy table of BENCHMARKS.md from probe results: one row per contrastive method (best first) with its
-/// linear-probe test accuracy and the gain over the raw-pixel and random-init references of its own file, then the
+/// The accuracy table of BENCHMARKS.md from probe results: one row per contrastive run (best first), named by its
+/// method and the options that set it apart (<see cref="ProbeResult.Name"/>), with its linear-probe test accuracy and the gain over the raw-pixel and random-init references of its own file, then the
 /// references themselves (raw pixels, the random-init encoder, and the supervised cross-entropy encoder when a run of it
 /// is among the files). Every figure is copied from the files; nothing is rerun.
 /// </summary>
@@ -27,7 +27,7 @@ internal static class AccuracyReport
         text.AppendLine("| method | encoder | linear-probe accuracy | vs raw pixels | vs random init | pretraining | steps | images/s | train / test images |");
         text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
         var ordered = results.Where(r => !r.IsCrossEntropy).OrderByDescending(r => r.Accuracy).ThenBy(r => r.Method, StringComparer.Ordinal)
-            .Select(r => (Name: r.Method, Result: r))
+            .Select(r => (r.Name, Result: r))
             .Concat(results.Where(r => r.IsCrossEntropy).Select(r => (Name: "reference: supervised cross-entropy", Result: r)));
         foreach ((string name, ProbeResult r) in ordered)
         {

@@ -17,6 +17,37 @@ internal sealed record ProbeResult(
     /// <summary>True for the supervised cross-entropy run, a reference rather than a contrastive method.</summary>
     public bool IsCrossEntropy => string.Equals(Method, CrossEntropyMethod, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Options of the recorded command line that say where a run read and wrote and how long it ran, not what it trained.</summary>
+    private static readonly HashSet<string> RunOptions = new(StringComparer.Ordinal)
+    {
+        "--method", "--minutes", "--epochs", "--json", "--baselines-from", "--plots", "--onnx", "--checkpoint-dir", "--checkpoint-every", "--data",
+    };
+
+    /// <summary>
+    /// The method with the options that set this run apart (from its recorded command line, less <see cref="RunOptions"/>
+    /// and their values): "supcon --views 1 --cross-entropy-weight 1", or "simclr" for a run of the defaults or one
+    /// written before the command line was recorded. Two runs of one method read apart in the table this way.
+    /// </summary>
+    public string Name
+    {
+        get
+        {
+            string[] words = CommandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            int start = Array.IndexOf(words, "probe") + 1;
+            var kept = new List<string>();
+            for (int i = start; start > 0 && i < words.Length; i++)
+            {
+                if (RunOptions.Contains(words[i]))
+                {
+                    if (i + 1 < words.Length && !words[i + 1].StartsWith("--", StringComparison.Ordinal)) i++; // and its value
+                    continue;
+                }
+                kept.Add(words[i]);
+            }
+            return kept.Count == 0 ? Method : $"{Method} {string.Join(' ', kept)}";
+        }
+    }
+
     /// <summary>Reads <paramref name="path"/>; errors name the file and the field that is missing or of the wrong kind.</summary>
     public static ProbeResult Load(string path)
     {

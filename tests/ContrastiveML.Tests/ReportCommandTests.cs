@@ -18,7 +18,7 @@ public sealed class ReportCommandTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     /// <summary>A probe JSON file as `probe --json` writes it; <paramref name="curve"/> false writes the older format without loss curve or command line.</summary>
-    private string Probe(string method, double accuracy, double raw = 0.8443, double random = 0.8809, bool curve = true)
+    private string Probe(string method, double accuracy, double raw = 0.8443, double random = 0.8809, bool curve = true, string options = "")
     {
         var figures = new Dictionary<string, object?>
         {
@@ -28,15 +28,27 @@ public sealed class ReportCommandTests : IDisposable
         };
         if (curve)
         {
-            figures["commandLine"] = $"contrastiveml probe --method {method} --minutes 15 --json docs/probe-{method}.json";
+            figures["commandLine"] = $"contrastiveml probe --method {method}{options} --minutes 15 --json docs/probe-{method}.json";
             figures["lossCurve"] = Enumerable.Range(1, 20).Select(i => new Dictionary<string, double> { ["seconds"] = 45.0 * i, ["step"] = 80 * i, ["loss"] = 5.0 / Math.Sqrt(i) }).ToList();
         }
-        string path = Path.Combine(_folder, $"probe-{method}.json");
+        string path = Path.Combine(_folder, $"probe-{method}{options.Replace(' ', '_')}.json");
         File.WriteAllText(path, JsonSerializer.Serialize(figures));
         return path;
     }
 
     private static string[] TableRows(string markdown) => markdown.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Skip(1).ToArray();
+
+    [Fact]
+    public void TwoRunsOfOneMethodAreNamedByTheOptionsThatSetThemApart()
+    {
+        string plain = Probe("supcon", 0.9214, options: " --views 1"), weighted = Probe("supcon", 0.9255, options: " --views 1 --cross-entropy-weight 1");
+        string[] rows = TableRows(AccuracyReport.Markdown(new[] { plain, weighted, Probe("simclr", 0.9066) }.Select(ProbeResult.Load).ToList()));
+        // Where a run read and wrote and how long it ran (--minutes, --json) say nothing about what it trained.
+        Assert.StartsWith("| supcon --views 1 --cross-entropy-weight 1 | CompactCnn | **92.55%**", rows[0]);
+        Assert.StartsWith("| supcon --views 1 | CompactCnn | **92.14%**", rows[1]);
+        Assert.StartsWith("| simclr | CompactCnn | **90.66%**", rows[2]);
+        Assert.Equal("simclr", ProbeResult.Load(Probe("simclr", 0.9, curve: false)).Name); // no command line recorded
+    }
 
     [Fact]
     public void TableOrdersMethodsByAccuracyAndShowsTheReferences()

@@ -318,8 +318,7 @@ internal static class BenchCommand
         // A small shuffle buffer (filled during the warm-up steps): an epoch here is a few batches, and the default
         // 10,000-row buffer would be all of it. Per batch, reading then costs what it costs in steady-state training.
         var reader = new PixelBatchReader(data, "Pixels", shape.Size, shuffleBufferSize: 2 * batch);
-        var random = new Random(1);
-        IEnumerator<PixelBatch> batches = reader.ReadEpoch(batch, random).GetEnumerator();
+        using IEnumerator<PixelBatch> batches = BatchesAcrossEpochs(reader, batch, new Random(1)).GetEnumerator();
 
         long viewsDone = 0;
         method.ViewsMade = () =>
@@ -337,12 +336,7 @@ internal static class BenchCommand
             for (int i = 0; i < warmup + steps; i++)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                if (!batches.MoveNext())
-                {
-                    batches.Dispose();
-                    batches = reader.ReadEpoch(batch, random).GetEnumerator();
-                    batches.MoveNext();
-                }
+                batches.MoveNext();
                 PixelBatch pixels = batches.Current;
                 using DisposeScope scope = NewDisposeScope();
                 Tensor images = ContrastiveTrainer.BatchToTensor(pixels, shape, device).mul_(options.PixelScale);
@@ -367,7 +361,6 @@ internal static class BenchCommand
         }
         finally
         {
-            batches.Dispose();
             method.ViewsMade = null;
         }
 
@@ -648,6 +641,24 @@ internal static class BenchCommand
             }
         }
         return seconds;
+    }
+
+    /// <summary>
+    /// The reader's batches, epoch after epoch (a new shuffle each time), without end: a timing loop takes as many steps
+    /// as it needs whatever the data's size. The data must give at least one batch per epoch.
+    /// </summary>
+    internal static IEnumerable<PixelBatch> BatchesAcrossEpochs(PixelBatchReader reader, int batchSize, Random random)
+    {
+        while (true)
+        {
+            bool any = false;
+            foreach (PixelBatch batch in reader.ReadEpoch(batchSize, random))
+            {
+                any = true;
+                yield return batch;
+            }
+            if (!any) throw new InvalidOperationException("The data gave no batch in an epoch.");
+        }
     }
 
     internal static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;

@@ -96,72 +96,55 @@ internal static class MethodTrainingBench
         Scalar pixelScale = scalars.Of(options.PixelScale);
 
         double matmulBefore = BenchCommand.MatmulFlops(settings.MatmulSize, settings.Repeats, device);
-        var random = new Random(1);
-        IEnumerator<Data.PixelBatch> batches = setup.Reader.ReadEpoch(setup.BatchSize, random).GetEnumerator();
+        using IEnumerator<Data.PixelBatch> batches = BenchCommand.BatchesAcrossEpochs(setup.Reader, setup.BatchSize, new Random(1)).GetEnumerator();
         var read = new List<double>();
         var forwardBackward = new List<double>();
         var step = new List<double>();
         var total = new List<double>();
         long trainingFlopsPerStep = 0, forwardWithGradient = 0, forwardWithoutGradient = 0;
         int layers = 0;
-        try
+        for (int i = 0; i < WarmupSteps + settings.Repeats; i++)
         {
-            for (int i = 0; i < WarmupSteps + settings.Repeats; i++)
+            long t0 = Stopwatch.GetTimestamp(), t1, t2, t3;
+            batches.MoveNext();
+            Data.PixelBatch pixels = batches.Current;
+            using (DisposeScope scope = NewDisposeScope())
             {
-                long t0 = Stopwatch.GetTimestamp();
-                if (!batches.MoveNext())
+                Tensor images = ContrastiveTrainer.BatchToTensor(pixels, shape, device).mul_(pixelScale);
+                Tensor? labels = ContrastiveTrainer.LabelsToTensor(pixels, device);
+                BenchCommand.Synchronize(device);
+                t1 = Stopwatch.GetTimestamp();
+                // The first step counts FLOPs on the layers that ran (the hooks cost a little; it is not timed).
+                using (LayerFlopRecorder? recorder = i == 0 ? new LayerFlopRecorder(method.Modules()) : null)
                 {
-                    batches.Dispose();
-                    batches = setup.Reader.ReadEpoch(setup.BatchSize, random).GetEnumerator();
-                    batches.MoveNext();
-                }
-                Data.PixelBatch pixels = batches.Current;
-                long t2, t3;
-                using (DisposeScope scope = NewDisposeScope())
-                {
-                    Tensor images = ContrastiveTrainer.BatchToTensor(pixels, shape, device).mul_(pixelScale);
-                    Tensor? labels = ContrastiveTrainer.LabelsToTensor(pixels, device);
-                    BenchCommand.Synchronize(device);
-                    long t1 = Stopwatch.GetTimestamp();
-                    // The first step counts FLOPs on the layers that ran (the hooks cost a little; it is not timed).
-                    using (LayerFlopRecorder? recorder = i == 0 ? new LayerFlopRecorder(method.Modules()) : null)
+                    Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, normalization.Apply, generator));
+                    optimizer.ZeroGrad();
+                    loss.backward();
+                    _ = loss.item<float>();
+                    if (recorder != null)
                     {
-                        Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, normalization.Apply, generator));
-                        optimizer.ZeroGrad();
-                        loss.backward();
-                        _ = loss.item<float>();
-                        if (recorder != null)
+                        if (recorder.SilentLayers > 0)
                         {
-                            if (recorder.SilentLayers > 0)
-                            {
-                                throw new InvalidOperationException($"{method.Name}: {recorder.SilentLayers} of {recorder.Layers} layers ran no forward hook in a training step; its FLOPs would be undercounted.");
-                            }
-                            trainingFlopsPerStep = recorder.TrainingFlops;
-                            forwardWithGradient = recorder.ForwardWithGradient;
-                            forwardWithoutGradient = recorder.ForwardWithoutGradient;
-                            layers = recorder.Layers;
+                            throw new InvalidOperationException($"{method.Name}: {recorder.SilentLayers} of {recorder.Layers} layers ran no forward hook in a training step; its FLOPs would be undercounted.");
                         }
-                    }
-                    BenchCommand.Synchronize(device);
-                    t2 = Stopwatch.GetTimestamp();
-                    optimizer.Step();
-                    method.AfterStep();
-                    BenchCommand.Synchronize(device);
-                    t3 = Stopwatch.GetTimestamp();
-                    if (i >= WarmupSteps)
-                    {
-                        read.Add(BenchCommand.Seconds(t0, t1));
-                        forwardBackward.Add(BenchCommand.Seconds(t1, t2));
+                        trainingFlopsPerStep = recorder.TrainingFlops;
+                        forwardWithGradient = recorder.ForwardWithGradient;
+                        forwardWithoutGradient = recorder.ForwardWithoutGradient;
+                        layers = recorder.Layers;
                     }
                 }
-                if (i < WarmupSteps) continue;
-                step.Add(BenchCommand.Seconds(t2, t3));
-                total.Add(BenchCommand.Seconds(t0, t3));
+                BenchCommand.Synchronize(device);
+                t2 = Stopwatch.GetTimestamp();
+                optimizer.Step();
+                method.AfterStep();
+                BenchCommand.Synchronize(device);
+                t3 = Stopwatch.GetTimestamp();
             }
-        }
-        finally
-        {
-            batches.Dispose();
+            if (i < WarmupSteps) continue;
+            read.Add(BenchCommand.Seconds(t0, t1));
+            forwardBackward.Add(BenchCommand.Seconds(t1, t2));
+            step.Add(BenchCommand.Seconds(t2, t3));
+            total.Add(BenchCommand.Seconds(t0, t3));
         }
         double matmulAfter = BenchCommand.MatmulFlops(settings.MatmulSize, settings.Repeats, device);
         double matmulFlops = Math.Max(matmulBefore, matmulAfter);

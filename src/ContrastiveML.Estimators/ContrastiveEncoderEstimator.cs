@@ -198,7 +198,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         }
         var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize, labels, BalancedSamplesPerClass);
         // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
-        var setup = new TrainingSetup(Options, seed, pixels, pixelColumn, extractor, statistics, labels, batchSize, device, encoder, method, reader);
+        var setup = new TrainingSetup(Options, pixels, pixelColumn, extractor, statistics, batchSize, device, encoder, method, reader);
         try
         {
             method.MoveTo(device);

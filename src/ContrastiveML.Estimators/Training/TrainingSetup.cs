@@ -7,24 +7,22 @@ namespace ContrastiveML.Training;
 
 /// <summary>
 /// What one Fit trains, built from the data the way Fit builds it: the pixel column (after the stock pixel extractor
-/// when the input is images), the data's statistics and label column, the batch size, the encoder and the method on
-/// the training device, and the batch reader. Fit trains and exports it; the benchmark times steps of the very same
-/// objects, so its figures are those of Fit's training loop. Owns the encoder and the method (native memory).
+/// when the input is images), the data's statistics, the batch size, the encoder and the method on the training
+/// device, and the batch reader (which carries the labels). Fit trains and exports it; the benchmark times steps of the
+/// very same objects, so its figures are those of Fit's training loop. Owns the encoder and the method (native memory).
 /// </summary>
 /// <param name="Options">The estimator's options (validated).</param>
-/// <param name="Seed">The Fit's seed: the options' or one drawn from the ML.NET environment.</param>
 /// <param name="Pixels">The data with the planar CHW pixel column <paramref name="PixelColumn"/>.</param>
 /// <param name="PixelColumn">The float-vector pixel column training reads: the input column, or the extractor's output for images.</param>
 /// <param name="Extractor">The stock pixel extractor fitted on image input; null when the input column holds pixels already.</param>
 /// <param name="Statistics">Row count and per-channel mean and standard deviation of the scaled pixels.</param>
-/// <param name="Labels">The label column a supervised method reads; null for none.</param>
 /// <param name="BatchSize">Images per batch: the options' batch size, or the row count when the data is smaller.</param>
 /// <param name="Device">The training device (CUDA when requested or available, else the CPU).</param>
 /// <param name="Encoder">The encoder whose embedding is exported.</param>
 /// <param name="Method">The method (encoder, heads, loss), already on <paramref name="Device"/>.</param>
 /// <param name="Reader">Streams shuffled (or class-balanced) batches of <paramref name="PixelColumn"/>.</param>
-internal sealed record TrainingSetup(ContrastiveEncoderOptions Options, int Seed, IDataView Pixels, string PixelColumn, ITransformer? Extractor,
-                                     PixelStatistics Statistics, LabelColumn? Labels, int BatchSize, Device Device,
+internal sealed record TrainingSetup(ContrastiveEncoderOptions Options, IDataView Pixels, string PixelColumn, ITransformer? Extractor,
+                                     PixelStatistics Statistics, int BatchSize, Device Device,
                                      ImageEncoder Encoder, IContrastiveMethod Method, PixelBatchReader Reader) : IDisposable
 {
     /// <summary>Releases the method and the encoder.</summary>

@@ -27,6 +27,9 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     private readonly IHostEnvironment _env;
     private readonly MLContext? _mlContext;
 
+    /// <summary>The ML.NET environment the estimator was created in: methods log their choices to its channels.</summary>
+    private protected IHostEnvironment Environment => _env;
+
     private protected ContrastiveEncoderEstimator(IHostEnvironment env, TOptions options, string methodName)
     {
         ArgumentNullException.ThrowIfNull(env);

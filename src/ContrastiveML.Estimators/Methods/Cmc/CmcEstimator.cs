@@ -28,12 +28,9 @@ public sealed class CmcEstimator : ContrastiveEncoderEstimator<CmcOptions>
     {
     }
 
-    private readonly IHostEnvironment _env;
-
     internal CmcEstimator(IHostEnvironment env, CmcOptions options)
         : base(env, options, "CMC")
     {
-        _env = env;
     }
 
     private protected override ImageEncoder CreateEncoder(PixelStatistics statistics)
@@ -67,7 +64,7 @@ public sealed class CmcEstimator : ContrastiveEncoderEstimator<CmcOptions>
         int bankSize = Options.ResolveMemoryBankSize(statistics.RowCount, batchSize);
         if (Options.Negatives == CmcNegatives.MemoryBank)
         {
-            using IChannel channel = _env.Register(MethodName).Start("MemoryBank");
+            using IChannel channel = Environment.Register(MethodName).Start("MemoryBank");
             string why = Options.MemoryBankSize is null
                 ? bankSize < CmcOptions.PaperMemoryBankSize
                     ? $" (MemoryBankSize = null: the paper's {CmcOptions.PaperMemoryBankSize:N0} capped at a tenth of the {statistics.RowCount:N0} training rows, " +

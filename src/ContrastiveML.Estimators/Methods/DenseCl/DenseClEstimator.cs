@@ -21,8 +21,6 @@ namespace ContrastiveML;
 /// </remarks>
 public sealed class DenseClEstimator : ContrastiveEncoderEstimator<DenseClOptions>
 {
-    private readonly IHostEnvironment _env;
-
     /// <summary>Creates the estimator for <paramref name="mlContext"/> (its log receives progress; its CancelExecution stops Fit).</summary>
     public DenseClEstimator(MLContext mlContext, DenseClOptions options)
         : this((IHostEnvironment)mlContext, options)
@@ -32,7 +30,6 @@ public sealed class DenseClEstimator : ContrastiveEncoderEstimator<DenseClOption
     internal DenseClEstimator(IHostEnvironment env, DenseClOptions options)
         : base(env, options, "DenseCL")
     {
-        _env = env;
     }
 
     private protected override string? DenseOutputColumnName => Options.DenseOutputColumnName;
@@ -48,7 +45,7 @@ public sealed class DenseClEstimator : ContrastiveEncoderEstimator<DenseClOption
     {
         int queueSize = Options.ResolveQueueSize(statistics.RowCount, batchSize);
         int gridSize = DenseOutputGridSize(encoder);
-        using (IChannel channel = _env.Register(MethodName).Start("Queues"))
+        using (IChannel channel = Environment.Register(MethodName).Start("Queues"))
         {
             string queueWhy = Options.QueueSize is null ? $" (QueueSize = null: min({MoCoOptions.PaperQueueSize:N0}, rows / 2), at least the batch)" : "";
             string gridWhy = Options.GridSize is null ? " (GridSize = null: 7, or the feature map's side when smaller)" : "";

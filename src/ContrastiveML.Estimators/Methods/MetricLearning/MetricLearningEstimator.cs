@@ -22,8 +22,6 @@ namespace ContrastiveML;
 /// </remarks>
 public sealed class MetricLearningEstimator : ContrastiveEncoderEstimator<MetricLearningOptions>
 {
-    private readonly IHostEnvironment _env;
-
     /// <summary>Creates the estimator for <paramref name="mlContext"/> (its log receives progress and warnings; its CancelExecution stops Fit).</summary>
     public MetricLearningEstimator(MLContext mlContext, MetricLearningOptions options)
         : this((IHostEnvironment)mlContext, options)
@@ -33,7 +31,6 @@ public sealed class MetricLearningEstimator : ContrastiveEncoderEstimator<Metric
     internal MetricLearningEstimator(IHostEnvironment env, MetricLearningOptions options)
         : base(env, options, "MetricLearning")
     {
-        _env = env;
     }
 
     private protected override string? LabelColumnName => Options.LabelColumnName;
@@ -43,7 +40,7 @@ public sealed class MetricLearningEstimator : ContrastiveEncoderEstimator<Metric
 
     private void Warn(string message)
     {
-        using IChannel channel = _env.Register(MethodName).Start("Fit");
+        using IChannel channel = Environment.Register(MethodName).Start("Fit");
         channel.Warning(MessageSensitivity.None, message);
     }
 

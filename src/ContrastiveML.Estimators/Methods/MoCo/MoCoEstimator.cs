@@ -20,8 +20,6 @@ namespace ContrastiveML;
 /// </remarks>
 public sealed class MoCoEstimator : ContrastiveEncoderEstimator<MoCoOptions>
 {
-    private readonly IHostEnvironment _env;
-
     /// <summary>Creates the estimator for <paramref name="mlContext"/> (its log receives progress; its CancelExecution stops Fit).</summary>
     public MoCoEstimator(MLContext mlContext, MoCoOptions options)
         : this((IHostEnvironment)mlContext, options)
@@ -31,7 +29,6 @@ public sealed class MoCoEstimator : ContrastiveEncoderEstimator<MoCoOptions>
     internal MoCoEstimator(IHostEnvironment env, MoCoOptions options)
         : base(env, options, "MoCo")
     {
-        _env = env;
     }
 
     /// <summary>Without the data's size the queue is the paper's 65,536 keys (or QueueSize); Fit uses the overload that knows it.</summary>
@@ -41,7 +38,7 @@ public sealed class MoCoEstimator : ContrastiveEncoderEstimator<MoCoOptions>
     private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, PixelStatistics statistics, int batchSize, LabelColumn? labels)
     {
         int queueSize = Options.ResolveQueueSize(statistics.RowCount, batchSize);
-        LogQueueSize(_env, MethodName, Options, queueSize, statistics.RowCount);
+        LogQueueSize(Environment, MethodName, Options, queueSize, statistics.RowCount);
         return CreateMoCo(encoder, queueSize);
     }
 

@@ -30,6 +30,16 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     /// <summary>The ML.NET environment the estimator was created in: methods log their choices to its channels.</summary>
     private protected IHostEnvironment Environment => _env;
 
+    /// <summary>
+    /// For a log line: why a size the user left to the estimator (<paramref name="option"/> = null) came out as
+    /// <paramref name="size"/>: the paper's <paramref name="paperSize"/>, or less, for the reason
+    /// <paramref name="whySmaller"/> (which continues "the paper's N ..."); empty when the user gave the size.
+    /// </summary>
+    private protected static string DefaultSizeReason(string option, bool given, int size, int paperSize, string whySmaller) =>
+        given ? ""
+        : size < paperSize ? $" ({option} = null: the paper's {paperSize:N0} {whySmaller})"
+        : $" ({option} = null: the paper's size)";
+
     private protected ContrastiveEncoderEstimator(IHostEnvironment env, TOptions options, string methodName)
     {
         ArgumentNullException.ThrowIfNull(env);

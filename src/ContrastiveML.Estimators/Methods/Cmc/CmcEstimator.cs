@@ -65,12 +65,9 @@ public sealed class CmcEstimator : ContrastiveEncoderEstimator<CmcOptions>
         if (Options.Negatives == CmcNegatives.MemoryBank)
         {
             using IChannel channel = Environment.Register(MethodName).Start("MemoryBank");
-            string why = Options.MemoryBankSize is null
-                ? bankSize < CmcOptions.PaperMemoryBankSize
-                    ? $" (MemoryBankSize = null: the paper's {CmcOptions.PaperMemoryBankSize:N0} capped at a tenth of the {statistics.RowCount:N0} training rows, " +
-                      "at least a batch; the bank holds recent images, so a larger one would hold older copies of the anchors as their own negatives)"
-                    : " (MemoryBankSize = null: the paper's size)"
-                : "";
+            string why = DefaultSizeReason(nameof(CmcOptions.MemoryBankSize), Options.MemoryBankSize is not null, bankSize, CmcOptions.PaperMemoryBankSize,
+                $"capped at a tenth of the {statistics.RowCount:N0} training rows, at least a batch; the bank holds recent images, " +
+                "so a larger one would hold older copies of the anchors as their own negatives");
             channel.Info(MessageSensitivity.None, $"{MethodName}: a memory bank of {bankSize:N0} images per view{why}.");
         }
         return new CmcMethod((CmcEncoder)encoder, Options, Options.ImageShape!, bankSize);

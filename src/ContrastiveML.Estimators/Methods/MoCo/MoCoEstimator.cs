@@ -49,12 +49,8 @@ public sealed class MoCoEstimator : ContrastiveEncoderEstimator<MoCoOptions>
     internal static void LogQueueSize(IHostEnvironment env, string methodName, MoCoOptions options, int queueSize, long rows)
     {
         using IChannel channel = env.Register(methodName).Start("Queue");
-        string why = options.QueueSize is null
-            ? queueSize < MoCoOptions.PaperQueueSize
-                ? $" (QueueSize = null: the paper's {MoCoOptions.PaperQueueSize:N0} is more than half the {rows:N0} training rows; " +
-                  "a queue longer than an epoch would hold each image's own earlier key as a negative)"
-                : " (QueueSize = null: the paper's size)"
-            : "";
+        string why = DefaultSizeReason(nameof(MoCoOptions.QueueSize), options.QueueSize is not null, queueSize, MoCoOptions.PaperQueueSize,
+            $"is more than half the {rows:N0} training rows; a queue longer than an epoch would hold each image's own earlier key as a negative");
         channel.Info(MessageSensitivity.None, $"{methodName}: a queue of {queueSize:N0} negative keys{why}.");
         if (queueSize >= rows)
         {

@@ -3,6 +3,7 @@ using ContrastiveML.Encoders;
 using ContrastiveML.Onnx;
 using ContrastiveML.Scoring;
 using ContrastiveML.Training;
+using ContrastiveML.NativeKernels;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -187,6 +188,10 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             log($"{MethodName}: the data has {statistics.RowCount} rows, fewer than BatchSize = {Options.BatchSize}; training with batches of {batchSize}.");
         }
 
+        // Before libtorch first runs a kernel here: the check may cap oneDNN's ISA, which oneDNN reads once (CpuKernelPolicy).
+        CpuKernelStatus kernels = CpuKernelGuard.EnsureVerified();
+        foreach (string note in kernels.Notes) log(note);
+        log(kernels.Summary);
         Device device = TrainingDeviceSelector.Select(Options.Device);
         log($"{MethodName}: training on {(device.type == DeviceType.CUDA ? "CUDA" : "CPU")} ({statistics.RowCount} images of {shape}, seed {seed}).");
 

@@ -1,4 +1,5 @@
 using ContrastiveML.Onnx;
+using ContrastiveML.NativeKernels;
 using static TorchSharp.torch;
 
 namespace ContrastiveML.Encoders;
@@ -25,7 +26,7 @@ public abstract class ImageEncoder : nn.Module<Tensor, Tensor>, IOnnxExportable
     /// <param name="featureMapHeight">Height of the last feature map for <paramref name="inputShape"/> images.</param>
     /// <param name="featureMapWidth">Width of the last feature map for <paramref name="inputShape"/> images.</param>
     protected ImageEncoder(string name, ImageShape inputShape, int embeddingDim, int baseWidth,
-                           int featureMapChannels, int featureMapHeight, int featureMapWidth) : base(name)
+                           int featureMapChannels, int featureMapHeight, int featureMapWidth) : base(CheckedKernels(name))
     {
         ArgumentNullException.ThrowIfNull(inputShape);
         if (embeddingDim <= 0) throw new ArgumentOutOfRangeException(nameof(embeddingDim), embeddingDim, "The embedding width must be positive.");
@@ -40,6 +41,13 @@ public abstract class ImageEncoder : nn.Module<Tensor, Tensor>, IOnnxExportable
         FeatureMapChannels = featureMapChannels;
         FeatureMapHeight = featureMapHeight;
         FeatureMapWidth = featureMapWidth;
+    }
+
+    // Runs before the module base constructor touches libtorch: an encoder is only built where the CPU kernels are right.
+    private static string CheckedKernels(string name)
+    {
+        CpuKernelGuard.EnsureVerified();
+        return name;
     }
 
     /// <summary>The architecture.</summary>

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using ContrastiveML.Data;
 using ContrastiveML.Encoders;
+using ContrastiveML.NativeKernels;
 using ContrastiveML.Methods.SimClr;
 using ContrastiveML.Onnx;
 using ContrastiveML.Optimization;
@@ -121,17 +122,19 @@ internal static class BenchCommand
         // Fail before minutes of work when the data is missing (the error names the apt package).
         if (!settings.Tiny) FashionMnist.Files(train: true, settings.DataDirectory);
 
+        CpuKernelStatus kernels = CpuKernelNotice.Print(output);
         Device device = TrainingDeviceSelector.Select(settings.Device);
         var figures = new Dictionary<string, object?>
         {
             ["command"] = "contrastiveml bench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).SkipWhile(a => a != "bench").Skip(1)),
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-            ["machine"] = Machine(device),
+            ["machine"] = Machine(device, kernels),
             ["repeats"] = settings.Repeats,
             ["quick"] = settings.Quick,
             ["tiny"] = settings.Tiny,
         };
         output.WriteLine($"machine: {Cpu()} ({Environment.ProcessorCount} logical CPUs), device {device.type}, libtorch threads {get_num_threads()}");
+        output.WriteLine(kernels.Summary);
 
         if (settings.Runs(BenchSection.Training) || settings.Runs(BenchSection.Methods))
         {
@@ -576,8 +579,11 @@ internal static class BenchCommand
         return self.PeakWorkingSet64;
     }
 
-    private static Dictionary<string, object?> Machine(Device device) => new()
+    private static Dictionary<string, object?> Machine(Device device, CpuKernelStatus kernels) => new()
     {
+        // Which kernels produced the timings: oneDNN's instruction set (or oneDNN off) after the CPU kernel check.
+        ["oneDnnIsa"] = kernels.OneDnnEnabled ? kernels.OneDnnIsa : "off (ATen kernels)",
+        ["cpuKernelCheck"] = kernels.Check.ToString(),
         ["processorCount"] = Environment.ProcessorCount,
         ["cpuModel"] = Cpu(),
         ["libtorchThreads"] = get_num_threads(),

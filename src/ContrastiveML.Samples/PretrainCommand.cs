@@ -93,6 +93,7 @@ internal static class PretrainCommand
         if (settings.Limit is int l && l < 1) throw new ArgumentException($"--limit must be at least 1; found {l}.");
         if (settings.CheckpointEvery < 1) throw new ArgumentException($"--checkpoint-every must be at least 1; found {settings.CheckpointEvery}.");
 
+        CpuKernelNotice.Print(output);
         var ml = new MLContext(settings.Seed);
         IDataView data;
         IEstimator<ITransformer> pipeline;

@@ -128,6 +128,7 @@ internal static class ProbeCommand
 
     internal static int Run(ProbeSettings settings, TextWriter output, CancellationToken cancellation = default)
     {
+        CpuKernelNotice.Print(output);
         var ml = new MLContext(settings.Seed);
         IDataView train = FashionMnist.Load(ml, train: true, settings.DataDirectory, settings.TrainLimit);
         IDataView test = FashionMnist.Load(ml, train: false, settings.DataDirectory, settings.TestLimit);

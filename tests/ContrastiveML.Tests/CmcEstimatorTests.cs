@@ -182,10 +182,17 @@ public class CmcEstimatorTests
     [Fact]
     public void ASmallBankIsFineWithBatchNegatives()
     {
+        var ml = new MLContext(1);
         CmcOptions options = Options();
         options.Negatives = CmcNegatives.Batch;
         options.MemoryBankSize = 1;
-        new MLContext(1).Transforms.Cmc(options);
+        // The bank is not used with batch negatives, so a size below the batch trains as usual...
+        ContrastiveEncoderTransformer model = ml.Transforms.Cmc(options).Fit(TinyFits.Data(ml, 24));
+        Assert.Equal(3, model.Report.Steps);
+        // ...where the same size with the bank in use is refused, naming the option.
+        options.Negatives = CmcNegatives.MemoryBank;
+        var error = Assert.ThrowsAny<ArgumentException>(() => ml.Transforms.Cmc(options));
+        Assert.Contains(nameof(CmcOptions.MemoryBankSize), error.Message);
     }
 
     [Fact]

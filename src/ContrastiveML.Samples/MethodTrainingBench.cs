@@ -34,8 +34,8 @@ internal static class MethodTrainingBench
     /// <summary>
     /// Times every method on every encoder of <paramref name="settings"/>, prints a table and returns the JSON rows. Each
     /// row's FLOP fraction is against a reference matmul measured just before and just after its own steps (the larger of
-    /// the two): over the minutes this section runs the machine's speed drifts (a first run here measured the start's
-    /// matmul 33% below run F's, and later rows then "reached" 100% of it).
+    /// the two): over the minutes this section runs, a shared machine's speed drifts, and against one reference taken at
+    /// the start a later row can appear to reach 100% of the matmul rate.
     /// </summary>
     public static List<Dictionary<string, object?>> Run(BenchCommand.BenchSettings settings, TextWriter output)
     {

@@ -76,10 +76,9 @@ public static class TripletMarginLoss
 
         using var scope = NewDisposeScope();
         // Every number passed to libtorch is a Scalar kept alive until the return (see KeptScalars), those of the chunk loop
-        // made once before it. Once, in the full parallel suite, this loss failed libtorch's float-conversion check on a
-        // Scalar (a garbage value), never alone: most likely a finalised implicit Scalar (the margin alone was explicit then;
-        // `dap + margin` still passed a hidden alpha). Integers stay Int64 Scalars as the implicit conversions made them, and
-        // `t + m` keeps its alpha of 1 (KeptScalars.One), so the results are unchanged.
+        // made once before it: an implicit Scalar (including the hidden alpha of `t + m`) can be finalised by the GC while
+        // libtorch still reads it, which shows as a failed float-conversion check on a garbage value under load. Integers
+        // stay Int64 Scalars, as the implicit conversions would make them, and `t + m` keeps its alpha of 1 (KeptScalars.One).
         using var s = new KeptScalars();
         Scalar marginScalar = s.Of(margin);
         Scalar zero = s.Of(0L);

@@ -1,4 +1,5 @@
 using System.Reflection;
+using ContrastiveML.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -7,7 +8,7 @@ using Microsoft.ML.Transforms.Onnx;
 namespace ContrastiveML;
 
 /// <summary>
-/// The four places where code outside the ML.NET repository needs a member ML.NET keeps internal. Each is reached
+/// The places where code outside the ML.NET repository needs a member ML.NET keeps internal. Each is reached
 /// by reflection against the pinned ML.NET version and covered by a test, so an ML.NET upgrade that moves one fails
 /// loudly in the suite rather than silently at a user's site.
 /// </summary>
@@ -51,6 +52,20 @@ internal static class MLNetInterop
                         ?? typeof(OnnxTransformer).GetProperties(Instance).FirstOrDefault(p => p.PropertyType.Name == "OnnxModel")?.GetValue(transformer);
         if (model?.GetType().GetProperty("ModelStream", Instance)?.GetValue(model) is not FileStream stream) return null;
         return File.ReadAllBytes(stream.Name);
+    }
+
+    /// <summary>
+    /// The ONNX scoring device an ML.NET environment asks for: MLContext's public <c>GpuDeviceId</c> and
+    /// <c>FallbackToCpu</c>, which the environment behind a catalog carries through an internal interface
+    /// (IHostEnvironmentInternal) and ML.NET's own ONNX scorer reads when it is given no device.
+    /// </summary>
+    public static OnnxScoringDevice ScoringDevice(IHostEnvironment env)
+    {
+        if (env is MLContext ml) return new OnnxScoringDevice(ml.GpuDeviceId, ml.FallbackToCpu);
+        const BindingFlags Instance = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance;
+        object? id = env.GetType().GetProperty("GpuDeviceId", Instance)?.GetValue(env);
+        object? fallback = env.GetType().GetProperty("FallbackToCpu", Instance)?.GetValue(env);
+        return new OnnxScoringDevice(id as int?, fallback as bool? ?? false);
     }
 
     /// <summary>A schema-shape column for a known-size float vector (SchemaShape.Column's constructor is internal).</summary>

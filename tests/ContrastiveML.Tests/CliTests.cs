@@ -20,7 +20,7 @@ public sealed class CliTests : IDisposable
 
     [Theory]
     [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
-    [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
+    [InlineData("embed", "--model", "--images", "--out", "--on-bad-file", "--gpu-device-id", "--fallback-to-cpu")]
     [InlineData("probe", "--method", "--minutes", "--json", "--plots", "moco", "--key-momentum", "--queue-size", "--bn-groups")]
     [InlineData("probe", "densecl", "--dense-weight", "--grid-size", "cmc", "--memory-bank", "crossentropy", "--checkpoint-dir", "--baselines-from")]
     [InlineData("probe", "metric", "--metric-loss", "--miner", "--no-labels")]
@@ -63,6 +63,25 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv).ExitCode);
         var embed = CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv, "--on-bad-file", "skip");
         Assert.True(embed.ExitCode == 0, embed.Error);
+        Assert.Contains("ONNX Runtime scores on the CPU.", embed.Output);
+        string[] cpuLines = File.ReadAllLines(csv);
+
+        // Asked for a GPU: where none can be used, the fallback is said and the embeddings are the CPU's; without
+        // --fallback-to-cpu it is one error line naming the device. Where one can, it scores there.
+        var gpu = CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv, "--on-bad-file", "skip", "--gpu-device-id", "0", "--fallback-to-cpu");
+        Assert.True(gpu.ExitCode == 0, gpu.Error);
+        if (CudaScoring.Available)
+        {
+            Assert.Contains("ONNX Runtime scores on CUDA device 0", gpu.Output);
+        }
+        else
+        {
+            Assert.Contains("ONNX Runtime scores on the CPU: CUDA device 0 was asked for but cannot be used", gpu.Output);
+            Assert.Equal(cpuLines, File.ReadAllLines(csv));
+            var refused = CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv, "--on-bad-file", "skip", "--gpu-device-id", "0");
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("CUDA device 0", refused.Error);
+        }
 
         string[] lines = File.ReadAllLines(csv);
         Assert.Equal(1 + 2 * ImageFolderFixture.ImagesPerLabel, lines.Length);

@@ -129,6 +129,31 @@ public static class ContrastiveModel
         return new MLContext(seed: 0).Model.Load(stream, out inputSchema);
     }
 
+    /// <summary>
+    /// Exports a pipeline that ends in a stock linear multiclass trainer on a contrastive encoder's embedding (for
+    /// example <c>SimClr -> MapValueToKey -> NormalizeMeanVariance -> LbfgsMaximumEntropy</c>), fitted or loaded from a
+    /// zip, as one ONNX model an application outside .NET can classify images with: the encoder's graph (raw pixels
+    /// [N, C*H*W] in CHW order, 0..255, as the encoder reads them; image loading and resizing stay with the caller), then
+    /// <c>Gemm</c> with the trainer's weights (an affine normalizer between the two folded in) and <c>Softmax</c> for a
+    /// maximum-entropy trainer. Outputs: the encoder's own, <c>Score</c> [N, K] (ML.NET's Score column) and
+    /// <c>PredictedIndex</c> [N] int64; the class labels, in score order, are the JSON array in metadata_props
+    /// <c>contrastiveml.classifier.labels</c>. ML.NET's <c>ConvertToOnnx</c> cannot convert such a pipeline (see the README).
+    /// </summary>
+    /// <param name="model">The fitted or loaded pipeline.</param>
+    /// <param name="inputSchema">The schema the pipeline reads (the data it was fitted on, or the one Load returned).</param>
+    /// <exception cref="ArgumentException">The pipeline holds no encoder or no linear multiclass trainer on its embedding; the message names what it found.</exception>
+    public static byte[] ExportClassifierToOnnx(ITransformer model, DataViewSchema inputSchema) => Export.ClassifierOnnxExport.Export(model, inputSchema);
+
+    /// <summary>As <see cref="ExportClassifierToOnnx(ITransformer, DataViewSchema)"/>, written atomically to <paramref name="path"/>.</summary>
+    /// <param name="model">The fitted or loaded pipeline.</param>
+    /// <param name="inputSchema">The schema the pipeline reads.</param>
+    /// <param name="path">The .onnx file to write.</param>
+    public static void ExportClassifierToOnnx(ITransformer model, DataViewSchema inputSchema, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        AtomicFile.WriteAllBytes(path, ExportClassifierToOnnx(model, inputSchema));
+    }
+
     private static Exception Innermost(Exception error)
     {
         while (error.InnerException != null) error = error.InnerException;

@@ -3,6 +3,7 @@ using ContrastiveML.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms;
 using Microsoft.ML.Transforms.Onnx;
 
 namespace ContrastiveML;
@@ -66,6 +67,27 @@ internal static class MLNetInterop
         object? id = env.GetType().GetProperty("GpuDeviceId", Instance)?.GetValue(env);
         object? fallback = env.GetType().GetProperty("FallbackToCpu", Instance)?.GetValue(env);
         return new OnnxScoringDevice(id as int?, fallback as bool? ?? false);
+    }
+
+    /// <summary>
+    /// The columns of a fitted normalizer: output name, input name and fitted parameters (NormalizingTransformer.Columns
+    /// is internal; its public GetNormalizerModelParameters(i) gives the parameters but not which column i is).
+    /// </summary>
+    public static IReadOnlyList<(string Name, string InputColumnName, NormalizingTransformer.NormalizerModelParametersBase Parameters)> NormalizerColumns(NormalizingTransformer normalizer)
+    {
+        const BindingFlags Instance = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance;
+        object? columns = typeof(NormalizingTransformer).GetField("Columns", Instance)?.GetValue(normalizer)
+            ?? throw new InvalidOperationException("This ML.NET version does not keep a normalizer's columns where ContrastiveML expects them (NormalizingTransformer.Columns).");
+        var result = new List<(string, string, NormalizingTransformer.NormalizerModelParametersBase)>();
+        int index = 0;
+        foreach (object column in (System.Collections.IEnumerable)columns)
+        {
+            Type type = column.GetType();
+            string name = (string)type.GetField("Name", Instance)!.GetValue(column)!;
+            string input = (string)type.GetField("InputColumnName", Instance)!.GetValue(column)!;
+            result.Add((name, input, normalizer.GetNormalizerModelParameters(index++)));
+        }
+        return result;
     }
 
     /// <summary>A schema-shape column for a known-size float vector (SchemaShape.Column's constructor is internal).</summary>

@@ -87,16 +87,28 @@ public class ClassifierExportTests
         Assert.True(expected.Select(p => p.PredictedText).Distinct().Count() > 1);
     }
 
+    public sealed class NumericPrediction
+    {
+        public float[] Score { get; set; } = Array.Empty<float>();
+        public uint PredictedValue { get; set; }
+    }
+
     [Fact]
     public void TheProbesPipelineWithANormalizerFoldsItInFittedAndLoaded()
     {
-        var (ml, data, rows) = Data();
+        // The probe's data: numeric labels (first seen in the order 2, 0, 1); the exported labels are the key's values.
+        var (ml, textData, textRows) = Data();
+        TextLabelRow[] rows = textRows;
+        IDataView data = ml.Data.LoadFromEnumerable(rows.Select((r, i) => new LabelledEightByEightRow { Pixels = r.Pixels, Label = (uint)((Array.IndexOf(Names, r.Label) + 2) % 3) }).ToArray());
         ITransformer model = Encoder(ml)
             .Append(ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label"))
             .Append(ml.Transforms.NormalizeMeanVariance("ProbeFeatures", "Embedding"))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("LabelKey", "ProbeFeatures"))
             .Fit(data);
-        Prediction[] expected = MlNetPredictions(ml, model, data);
+        IDataView scored = model.Transform(data);
+        Prediction[] expected = ml.Data.CreateEnumerable<NumericPrediction>(ml.Transforms.Conversion.MapKeyToValue("PredictedValue", "PredictedLabel").Fit(scored).Transform(scored), reuseRowObject: false)
+            .Select(p => new Prediction { Score = p.Score, PredictedText = p.PredictedValue.ToString(System.Globalization.CultureInfo.InvariantCulture) }).ToArray();
+        Assert.Equal(new[] { "0", "1", "2" }, RunOnnx(ContrastiveModel.ExportClassifierToOnnx(model, data.Schema), rows).ClassLabels.Order());
         AssertMatches(expected, RunOnnx(ContrastiveModel.ExportClassifierToOnnx(model, data.Schema), rows));
 
         // From the model zip, loaded with ContrastiveModel.Load (batched scorer) and with stock ML.NET (OnnxTransformer).

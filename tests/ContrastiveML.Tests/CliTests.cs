@@ -23,7 +23,7 @@ public sealed class CliTests : IDisposable
     [InlineData("embed", "--model", "--images", "--out", "--on-bad-file", "--gpu-device-id", "--fallback-to-cpu")]
     [InlineData("probe", "--method", "--minutes", "--json", "--plots", "moco", "--key-momentum", "--queue-size", "--bn-groups")]
     [InlineData("probe", "densecl", "--dense-weight", "--grid-size", "cmc", "--memory-bank", "crossentropy", "--checkpoint-dir", "--baselines-from")]
-    [InlineData("probe", "metric", "--metric-loss", "--miner", "--no-labels")]
+    [InlineData("probe", "metric", "--metric-loss", "--miner", "--no-labels", "--export-classifier")]
     [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width", "--section")]
     [InlineData("report", "--probes", "--markdown", "--plots")]
     public void EveryVerbHasHelp(string verb, params string[] options)
@@ -227,5 +227,31 @@ public sealed class CliTests : IDisposable
         Assert.Contains("testRows = 10000, this run has testRows = 8", error);
         Assert.DoesNotContain("   at ", error);
         Assert.DoesNotContain("pretraining simclr", output); // refused before any training
+    }
+
+    [Fact]
+    public void ProbeExportsTheEncoderAndTheProbeAsOneOnnxClassifierThatScoresAsThePipelineDid()
+    {
+        string path = _folder.Output("classifier.onnx");
+        var (code, output, error) = CliRunner.Run("probe", "--train-limit", "200", "--test-limit", "100", "--width", "4", "--epochs", "1", "--batch-size", "50",
+                                                  "--device", "cpu", "--export-classifier", path);
+        Assert.True(code == 0, error);
+        Assert.Contains($"saved the encoder and the linear probe as one ONNX classifier: {path}", output);
+        // The pipeline's test accuracy as the probe printed it, e.g. "linear probe on simclr CompactCnn embeddings: test accuracy 43.00% (...".
+        string line = output.Split('\n').Single(l => l.StartsWith("linear probe on simclr", StringComparison.Ordinal));
+        double printed = double.Parse(line.Split("test accuracy ")[1].Split('%')[0], CultureInfo.InvariantCulture) / 100;
+
+        // The ONNX classifier on the same 100 test images, outside ML.NET: the same accuracy, to the image.
+        var ml = new Microsoft.ML.MLContext(1);
+        FashionMnistImage[] test = ml.Data.CreateEnumerable<FashionMnistImage>(FashionMnist.Load(ml, train: false, FashionMnist.DefaultDirectory, 100), reuseRowObject: false).ToArray();
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+        string[] labels = System.Text.Json.JsonSerializer.Deserialize<string[]>(session.ModelMetadata.CustomMetadataMap[ContrastiveML.Onnx.OnnxClassifierHead.LabelsKey])!;
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString(CultureInfo.InvariantCulture)), labels.Order());
+        using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(test.SelectMany(t => t.Pixels).ToArray(), new long[] { test.Length, 784 });
+        using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
+        using var results = session.Run(runOptions, new Dictionary<string, Microsoft.ML.OnnxRuntime.OrtValue> { [session.InputMetadata.Keys.Single()] = input }, new[] { "PredictedIndex" });
+        long[] predicted = results[0].GetTensorDataAsSpan<long>().ToArray();
+        double accuracy = test.Where((t, i) => labels[predicted[i]] == t.Label.ToString(CultureInfo.InvariantCulture)).Count() / (double)test.Length;
+        Assert.Equal(printed, accuracy, 4);
     }
 }

@@ -143,8 +143,9 @@ internal static class ClassifierOnnxExport
     }
 
     /// <summary>
-    /// The class labels in score order: the slot names of the trainer's Score column (the label key's values, e.g. the
-    /// folder names), else "0".."K-1" (a key label without values).
+    /// The class labels in score order: the slot names of the trainer's Score column (text label values), else the key
+    /// values of its PredictedLabel column written as text (e.g. "9" for a numeric label whose key 0 is class 9: keys
+    /// are numbered in the order the values were first seen, not by value), else "0".."K-1" (a key label without values).
     /// </summary>
     private static string[] ClassLabels(DataViewSchema scored, int classes)
     {
@@ -155,7 +156,22 @@ internal static class ClassifierOnnxExport
             string[] labels = names.DenseValues().Select(n => n.ToString()).ToArray();
             if (labels.Length == classes) return labels;
         }
+        // HasKeyValues() without a type looks for text values only; a numeric label's are numbers.
+        if (scored.GetColumnOrNull("PredictedLabel") is { } predicted
+            && predicted.Annotations.Schema.GetColumnOrNull("KeyValues")?.Type is VectorDataViewType { ItemType: var itemType })
+        {
+            string[] labels = (string[])typeof(ClassifierOnnxExport).GetMethod(nameof(KeyValuesAsText), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                .MakeGenericMethod(itemType.RawType).Invoke(null, new object[] { predicted })!;
+            if (labels.Length == classes) return labels;
+        }
         return Enumerable.Range(0, classes).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    private static string[] KeyValuesAsText<T>(DataViewSchema.Column column)
+    {
+        VBuffer<T> values = default;
+        column.Annotations.GetValue("KeyValues", ref values);
+        return values.DenseValues().Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToArray();
     }
 
     private static bool IsMulticlassPrediction(ITransformer transformer) =>

@@ -6,6 +6,7 @@ using ContrastiveML.Training;
 using ContrastiveML.NativeKernels;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -158,7 +159,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             (DenseOutputColumnName is null ? "." : " (embedding and dense output)."));
         report = report with { OnnxParityMaxAbsDifference = parity };
 
-        ITransformer inner = BuildInner(ml, setup.Pixels, setup.Extractor, pixelColumn, onnxInput, onnx);
+        ITransformer inner = BuildInner(ml, setup.Pixels, setup.Extractor, pixelColumn, onnxInput, onnx, Log);
         return new ContrastiveEncoderTransformer(inner, onnx, report, Options.ImageShape!, Options.InputColumnName, Options.OutputColumnName, DenseOutputColumnName);
     }
 
@@ -287,7 +288,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         return onnx;
     }
 
-    private ITransformer BuildInner(MLContext ml, IDataView pixels, ITransformer? extractor, string pixelColumn, string onnxInput, byte[] onnx)
+    private ITransformer BuildInner(MLContext ml, IDataView pixels, ITransformer? extractor, string pixelColumn, string onnxInput, byte[] onnx, Action<string> log)
     {
         var parts = new List<ITransformer>();
         if (extractor != null) parts.Add(extractor);
@@ -302,12 +303,33 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             temporaries.Add(onnxInput);
         }
         // The exported graph's input and outputs are named after the columns, as ApplyOnnxModel requires.
-        using var stream = new MemoryStream(onnx);
         string[] outputs = OutputColumnNames();
-        ITransformer stockScorer = ml.Transforms.ApplyOnnxModel(outputs, new[] { onnxInput }, stream).Fit(current);
-        // One output: scores a batch of rows per session run and saves as the stock scorer (see BatchedOnnxScorer). With
-        // the dense grid as a second output the stock scorer runs as is (one row per session run).
-        ITransformer scorer = outputs.Length == 1 ? new BatchedOnnxScorer(stockScorer, OnnxScoringSession.Create(onnx)) : stockScorer;
+        // The device is settled once, by opening the batched session (which logs it and any fallback); the stock scorer
+        // (row by row: PredictionEngine, the dense output) then gets the device that session ended on, not a second try.
+        // Without a device in the options, the MLContext's GpuDeviceId / FallbackToCpu decide, as for ML.NET's ApplyOnnxModel.
+        OnnxScoringDevice requested = Options.GpuDeviceId is int id ? new OnnxScoringDevice(id, Options.FallbackToCpu) : MLNetInterop.ScoringDevice(_env);
+        InferenceSession session = OnnxScoringSession.Create(onnx, requested, out OnnxScoringDevice used, message => log($"{MethodName}: {message}"));
+        ITransformer scorer;
+        try
+        {
+            ITransformer stockScorer = StockOnnxScorer.Fit(ml, onnx, outputs, onnxInput, used, current);
+            // One output: scores a batch of rows per session run and saves as the stock scorer (see BatchedOnnxScorer). With
+            // the dense grid as a second output the stock scorer runs as is (one row per session run).
+            if (outputs.Length == 1)
+            {
+                scorer = new BatchedOnnxScorer(stockScorer, session);
+            }
+            else
+            {
+                session.Dispose();
+                scorer = stockScorer;
+            }
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
         current = scorer.Transform(current);
         parts.Add(scorer);
         if (temporaries.Count > 0)

@@ -97,6 +97,21 @@ public abstract class ContrastiveEncoderOptions
     public TrainingDevice Device = TrainingDevice.Auto;
 
     /// <summary>
+    /// The CUDA device the fitted transformer scores on, through ONNX Runtime's CUDA execution provider; null (the default)
+    /// scores on the CPU. Independent of <see cref="Device"/>: an encoder trained on the CPU can score on a GPU and the
+    /// reverse. As ML.NET's <c>ApplyOnnxModel(gpuDeviceId, fallbackToCpu)</c>; it needs the GPU build of ONNX Runtime
+    /// (<c>-p:ContrastiveOnnxRuntime=gpu</c>). The device scored on is written to the MLContext log. A saved model does not
+    /// remember it: pass it to <see cref="ContrastiveModel.Load(Microsoft.ML.MLContext, string, out Microsoft.ML.DataViewSchema, int?, bool)"/>.
+    /// </summary>
+    public int? GpuDeviceId;
+
+    /// <summary>
+    /// With <see cref="GpuDeviceId"/>: score on the CPU (logged, with ONNX Runtime's reason) when the CUDA device cannot be
+    /// used, instead of failing Fit.
+    /// </summary>
+    public bool FallbackToCpu;
+
+    /// <summary>
     /// Random seed for initialisation, data order and augmentation; null takes one from the MLContext. On the CPU the same
     /// seed and data give bit-identical embeddings, provided no other code in the process draws from TorchSharp's global
     /// generator while Fit initialises its modules (Fit seeds that generator and builds its modules under a lock).
@@ -154,6 +169,7 @@ public abstract class ContrastiveEncoderOptions
         Require(PixelScale > 0 && float.IsFinite(PixelScale), nameof(PixelScale), PixelScale, "positive");
         Require(ShuffleBufferSize >= 0, nameof(ShuffleBufferSize), ShuffleBufferSize, "non-negative");
         Require(ParityTolerance > 0, nameof(ParityTolerance), ParityTolerance, "positive");
+        Require(GpuDeviceId is null or >= 0, nameof(GpuDeviceId), GpuDeviceId, "null (CPU) or a CUDA device id (0, 1, ...)");
         if (CheckpointDirectory is not null)
         {
             if (string.IsNullOrWhiteSpace(CheckpointDirectory)) throw new ArgumentException("The checkpoint directory must be null (no checkpoints) or a directory path.", nameof(CheckpointDirectory));

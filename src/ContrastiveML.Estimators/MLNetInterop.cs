@@ -1,13 +1,15 @@
 using System.Reflection;
+using ContrastiveML.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms;
 using Microsoft.ML.Transforms.Onnx;
 
 namespace ContrastiveML;
 
 /// <summary>
-/// The four places where code outside the ML.NET repository needs a member ML.NET keeps internal. Each is reached
+/// The places where code outside the ML.NET repository needs a member ML.NET keeps internal. Each is reached
 /// by reflection against the pinned ML.NET version and covered by a test, so an ML.NET upgrade that moves one fails
 /// loudly in the suite rather than silently at a user's site.
 /// </summary>
@@ -51,6 +53,41 @@ internal static class MLNetInterop
                         ?? typeof(OnnxTransformer).GetProperties(Instance).FirstOrDefault(p => p.PropertyType.Name == "OnnxModel")?.GetValue(transformer);
         if (model?.GetType().GetProperty("ModelStream", Instance)?.GetValue(model) is not FileStream stream) return null;
         return File.ReadAllBytes(stream.Name);
+    }
+
+    /// <summary>
+    /// The ONNX scoring device an ML.NET environment asks for: MLContext's public <c>GpuDeviceId</c> and
+    /// <c>FallbackToCpu</c>, which the environment behind a catalog carries through an internal interface
+    /// (IHostEnvironmentInternal) and ML.NET's own ONNX scorer reads when it is given no device.
+    /// </summary>
+    public static OnnxScoringDevice ScoringDevice(IHostEnvironment env)
+    {
+        if (env is MLContext ml) return new OnnxScoringDevice(ml.GpuDeviceId, ml.FallbackToCpu);
+        const BindingFlags Instance = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance;
+        object? id = env.GetType().GetProperty("GpuDeviceId", Instance)?.GetValue(env);
+        object? fallback = env.GetType().GetProperty("FallbackToCpu", Instance)?.GetValue(env);
+        return new OnnxScoringDevice(id as int?, fallback as bool? ?? false);
+    }
+
+    /// <summary>
+    /// The columns of a fitted normalizer: output name, input name and fitted parameters (NormalizingTransformer.Columns
+    /// is internal; its public GetNormalizerModelParameters(i) gives the parameters but not which column i is).
+    /// </summary>
+    public static IReadOnlyList<(string Name, string InputColumnName, NormalizingTransformer.NormalizerModelParametersBase Parameters)> NormalizerColumns(NormalizingTransformer normalizer)
+    {
+        const BindingFlags Instance = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance;
+        object? columns = typeof(NormalizingTransformer).GetField("Columns", Instance)?.GetValue(normalizer)
+            ?? throw new InvalidOperationException("This ML.NET version does not keep a normalizer's columns where ContrastiveML expects them (NormalizingTransformer.Columns).");
+        var result = new List<(string, string, NormalizingTransformer.NormalizerModelParametersBase)>();
+        int index = 0;
+        foreach (object column in (System.Collections.IEnumerable)columns)
+        {
+            Type type = column.GetType();
+            string name = (string)type.GetField("Name", Instance)!.GetValue(column)!;
+            string input = (string)type.GetField("InputColumnName", Instance)!.GetValue(column)!;
+            result.Add((name, input, normalizer.GetNormalizerModelParameters(index++)));
+        }
+        return result;
     }
 
     /// <summary>A schema-shape column for a known-size float vector (SchemaShape.Column's constructor is internal).</summary>

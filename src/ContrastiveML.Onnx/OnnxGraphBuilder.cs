@@ -223,15 +223,32 @@ public sealed class OnnxGraphBuilder
     /// fed by the tensor <paramref name="source"/> (through an Identity node, so the output gets its public name
     /// whatever produced it).
     /// </summary>
-    public void AddOutput(string name, string source, params OnnxDimension[] shape)
+    public void AddOutput(string name, string source, params OnnxDimension[] shape) => AddOutput(name, source, OnnxDataType.Float, shape);
+
+    /// <summary>As <see cref="AddOutput(string, string, OnnxDimension[])"/>, for an int64 tensor (e.g. ArgMax's indices).</summary>
+    public void AddInt64Output(string name, string source, params OnnxDimension[] shape) => AddOutput(name, source, OnnxDataType.Int64, shape);
+
+    private void AddOutput(string name, string source, OnnxDataType type, OnnxDimension[] shape)
     {
         ReserveExact(name);
         var node = new NodeProto { OpType = "Identity", Name = UniqueName($"{name}_identity") };
         node.Input.Add(source);
         node.Output.Add(name);
         graph.Node.Add(node);
-        graph.Output.Add(ValueInfo(name, shape));
+        graph.Output.Add(ValueInfo(name, shape, type));
     }
+
+    /// <summary>
+    /// Reserves <paramref name="names"/> (those of a graph this one will be merged into, see
+    /// <see cref="OnnxGraphExtension"/>), so that no node, initializer or output added here takes one of them.
+    /// </summary>
+    internal void ReserveNames(IEnumerable<string> names)
+    {
+        foreach (string name in names) usedNames.Add(name);
+    }
+
+    /// <summary>The graph built so far (nodes, initializers, inputs, outputs).</summary>
+    internal GraphProto Graph => graph;
 
     /// <summary>
     /// Serializes the graph as an ONNX ModelProto (IR <see cref="IrVersion"/>, opset <see cref="OpsetVersion"/>,
@@ -289,14 +306,14 @@ public sealed class OnnxGraphBuilder
         }
     }
 
-    private static ValueInfoProto ValueInfo(string name, OnnxDimension[] shape)
+    private static ValueInfoProto ValueInfo(string name, OnnxDimension[] shape, OnnxDataType type = OnnxDataType.Float)
     {
         var tensorShape = new TensorShapeProto();
         foreach (var dim in shape) tensorShape.Dim.Add(new DimensionProto { DimValue = dim.Value, DimParam = dim.Symbol });
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = OnnxDataType.Float, Shape = tensorShape } },
+            Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = type, Shape = tensorShape } },
         };
     }
 }

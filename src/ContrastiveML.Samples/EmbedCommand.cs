@@ -17,25 +17,42 @@ internal static class EmbedCommand
         var images = new Option<string>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively.", Required = true };
         var output = new Option<string>("--out") { HelpName = "embeddings.csv", Description = "CSV file to write: header path,e0,e1,...; then per image its path (relative to --images) and embedding.", Required = true };
         var onBadFile = CommonOptions.OnBadFile();
+        var gpuDeviceId = new Option<int?>("--gpu-device-id")
+        {
+            HelpName = "N",
+            Description = "Score on CUDA device N through ONNX Runtime's CUDA execution provider (a build with -p:ContrastiveOnnxRuntime=gpu); default: the CPU.",
+        };
+        var fallbackToCpu = new Option<bool>("--fallback-to-cpu") { Description = "With --gpu-device-id: score on the CPU when that device cannot be used, instead of failing." };
+        gpuDeviceId.Validators.Add(result =>
+        {
+            if (result.GetValue(gpuDeviceId) is < 0) result.AddError($"--gpu-device-id must be a CUDA device id (0, 1, ...); found {result.GetValue(gpuDeviceId)}.");
+        });
 
         var command = new Command("embed", "Write the embedding of every image in a folder to CSV, with a model saved by pretrain.")
         {
-            model, images, output, onBadFile,
+            model, images, output, onBadFile, gpuDeviceId, fallbackToCpu,
         };
         command.SetAction(parse =>
         {
             TextWriter stdout = parse.InvocationConfiguration.Output, stderr = parse.InvocationConfiguration.Error;
-            return CommandErrors.Run(() => Run(parse.GetValue(model)!, parse.GetValue(images)!, parse.GetValue(output)!, parse.GetValue(onBadFile), stdout, stderr), stderr);
+            return CommandErrors.Run(() => Run(parse.GetValue(model)!, parse.GetValue(images)!, parse.GetValue(output)!, parse.GetValue(onBadFile), stdout, stderr,
+                                               parse.GetValue(gpuDeviceId), parse.GetValue(fallbackToCpu)), stderr);
         });
         return command;
     }
 
-    internal static int Run(string modelPath, string imagesDirectory, string outPath, BadFilePolicy onBadFile, TextWriter output, TextWriter error)
+    internal static int Run(string modelPath, string imagesDirectory, string outPath, BadFilePolicy onBadFile, TextWriter output, TextWriter error,
+                            int? gpuDeviceId = null, bool fallbackToCpu = false)
     {
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"--model: file '{modelPath}' was not found.", modelPath);
         var ml = new MLContext(1);
+        // Where the encoder scores (and why, after a fallback) is one line of the load's log; show it.
+        ml.Log += (_, e) =>
+        {
+            if (e.Message.Contains("ContrastiveModel.Load: ONNX Runtime scores", StringComparison.Ordinal)) output.WriteLine(e.Message[(e.Message.IndexOf("ONNX Runtime", StringComparison.Ordinal))..]);
+        };
         // ContrastiveModel.Load, not the stock loader: batched scoring as after Fit, and a damaged zip named as such.
-        ITransformer model = ContrastiveModel.Load(ml, modelPath, out DataViewSchema inputSchema);
+        ITransformer model = ContrastiveModel.Load(ml, modelPath, out DataViewSchema inputSchema, gpuDeviceId, fallbackToCpu);
         if (inputSchema.GetColumnOrNull(ImageFolderRow.PathColumn) == null)
         {
             string found = string.Join(", ", inputSchema.Select(c => $"'{c.Name}'"));

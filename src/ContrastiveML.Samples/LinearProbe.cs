@@ -21,6 +21,11 @@ internal static class LinearProbe
     /// </summary>
     public static double Accuracy<TFeaturizer>(MLContext ml, IDataView train, IDataView test, string features,
                                               IEstimator<TFeaturizer>? featurizer, out TFeaturizer? fitted)
+        where TFeaturizer : class, ITransformer => Accuracy(ml, train, test, features, featurizer, out fitted, out _);
+
+    /// <summary>As above, also giving the whole fitted pipeline (featurizer and probe), e.g. to export it as one classifier.</summary>
+    public static double Accuracy<TFeaturizer>(MLContext ml, IDataView train, IDataView test, string features,
+                                              IEstimator<TFeaturizer>? featurizer, out TFeaturizer? fitted, out ITransformer fittedPipeline)
         where TFeaturizer : class, ITransformer
     {
         IEstimator<ITransformer> probe = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label")
@@ -43,6 +48,7 @@ internal static class LinearProbe
             fitted = ((IEnumerable<ITransformer>)chain).OfType<TFeaturizer>().First();
             model = chain;
         }
+        fittedPipeline = model;
         MulticlassClassificationMetrics metrics = ml.MulticlassClassification.Evaluate(model.Transform(test), "LabelKey");
         return metrics.MicroAccuracy;
     }

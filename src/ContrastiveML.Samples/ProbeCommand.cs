@@ -50,6 +50,11 @@ internal static class ProbeCommand
         var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX .gz files.", DefaultValueFactory = _ => FashionMnist.DefaultDirectory };
         var json = new Option<string?>("--json") { Description = "Write the figures to this JSON file." };
         var onnx = new Option<string?>("--onnx") { Description = "Also save the pretrained encoder as ONNX here." };
+        var exportClassifier = new Option<string?>("--export-classifier")
+        {
+            HelpName = "classifier.onnx",
+            Description = "Also save the pretrained encoder and the linear probe as one ONNX classifier here (raw 28x28 pixels in; class probabilities, the predicted index and the class labels in the metadata out).",
+        };
         var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
         var memoryBank = new Option<int?>("--memory-bank") { Description = "cmc: negatives from a memory bank of this many recent images per view (default: the paper's 16384, at most a tenth of the training images and at least a batch); 0 takes the negatives from the batch instead." };
         var views = new Option<int?>("--views") { Description = "supcon only: augmented views per image, 2 as in the paper or 1 (half the encoder work per image; the positives then come from the labels alone). Default: the estimator's 2." };
@@ -64,7 +69,7 @@ internal static class ProbeCommand
         var command = new Command("probe", "Pretrain an encoder on Fashion-MNIST without labels, then linear-probe it against raw-pixel and random-encoder baselines.")
         {
             method, metricLoss, miner, noLabels, encoder, width, pooling, epochs, minutes, batchSize, learningRate, temperature, keyMomentum, queueSize, batchNormGroups, denseLossWeight, gridSize, cropScaleMin, seed, trainLimit, testLimit, data, json, onnx, device, plots, memoryBank,
-            checkpointDirectory, checkpointEvery, baselinesFrom, views, independentViews, projectionDim, crossEntropyWeight, colorJitter, weightDecay,
+            checkpointDirectory, checkpointEvery, baselinesFrom, views, independentViews, projectionDim, crossEntropyWeight, colorJitter, weightDecay, exportClassifier,
         };
         command.SetAction(parse =>
         {
@@ -77,7 +82,8 @@ internal static class ProbeCommand
                 parse.GetValue(queueSize) ?? (parse.GetValue(method) == "densecl" ? DenseClProbeDefaults.QueueSize : MoCoProbeDefaults.QueueSize),
                 parse.GetValue(batchNormGroups), parse.GetValue(denseLossWeight), parse.GetValue(gridSize), parse.GetValue(baselinesFrom),
                 new MetricSettings(parse.GetValue(metricLoss)!, parse.GetValue(miner), parse.GetValue(noLabels)), parse.GetValue(views), parse.GetValue(independentViews),
-                parse.GetValue(projectionDim), parse.GetValue(crossEntropyWeight), parse.GetValue(colorJitter), parse.GetValue(weightDecay));
+                parse.GetValue(projectionDim), parse.GetValue(crossEntropyWeight), parse.GetValue(colorJitter), parse.GetValue(weightDecay),
+                parse.GetValue(exportClassifier));
             TextWriter stderr = parse.InvocationConfiguration.Error;
             using var interrupt = new ConsoleInterrupt(stderr);
             try
@@ -101,7 +107,7 @@ internal static class ProbeCommand
         double KeyMomentum = MoCoProbeDefaults.KeyMomentum, int QueueSize = MoCoProbeDefaults.QueueSize,
         int? BatchNormGroups = null, double DenseLossWeight = DenseClOptions.PaperDenseLossWeight, int? GridSize = null, string? BaselinesFrom = null,
         MetricSettings? Metric = null, int? Views = null, bool IndependentViews = false, int? ProjectionDim = null,
-        double? CrossEntropyWeight = null, double? ColorJitter = null, double? WeightDecay = null);
+        double? CrossEntropyWeight = null, double? ColorJitter = null, double? WeightDecay = null, string? ClassifierOnnxPath = null);
     /// <summary>The metric-learning choices of the command line: loss, miner (null: the loss's default) and whether to ignore the labels.</summary>
     internal sealed record MetricSettings(string Loss, string? Miner, bool NoLabels);
 
@@ -179,9 +185,10 @@ internal static class ProbeCommand
                          (settings.Minutes is double m ? $", budget {m} min" : "") + $", batch {settings.BatchSize}");
         double accuracy;
         ContrastiveEncoderTransformer? encoder;
+        ITransformer probePipeline;
         try
         {
-            accuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", estimator, out encoder);
+            accuracy = LinearProbe.Accuracy(ml, train, test, "Embedding", estimator, out encoder, out probePipeline);
         }
         finally
         {
@@ -199,6 +206,11 @@ internal static class ProbeCommand
         {
             encoder.SaveOnnx(settings.OnnxPath);
             output.WriteLine($"saved the encoder as ONNX: {settings.OnnxPath}");
+        }
+        if (settings.ClassifierOnnxPath != null)
+        {
+            ContrastiveModel.ExportClassifierToOnnx(probePipeline, train.Schema, settings.ClassifierOnnxPath);
+            output.WriteLine($"saved the encoder and the linear probe as one ONNX classifier: {settings.ClassifierOnnxPath}");
         }
         if (settings.PlotsDirectory != null)
         {

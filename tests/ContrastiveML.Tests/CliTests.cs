@@ -20,10 +20,10 @@ public sealed class CliTests : IDisposable
 
     [Theory]
     [InlineData("pretrain", "--images", "--idx", "--on-bad-file", "--max-steps", "--plots", "--onnx")]
-    [InlineData("embed", "--model", "--images", "--out", "--on-bad-file")]
+    [InlineData("embed", "--model", "--images", "--out", "--on-bad-file", "--gpu-device-id", "--fallback-to-cpu")]
     [InlineData("probe", "--method", "--minutes", "--json", "--plots", "moco", "--key-momentum", "--queue-size", "--bn-groups")]
     [InlineData("probe", "densecl", "--dense-weight", "--grid-size", "cmc", "--memory-bank", "crossentropy", "--checkpoint-dir", "--baselines-from")]
-    [InlineData("probe", "metric", "--metric-loss", "--miner", "--no-labels")]
+    [InlineData("probe", "metric", "--metric-loss", "--miner", "--no-labels", "--export-classifier")]
     [InlineData("bench", "--quick", "--json", "--encoder", "--resnet-width", "--section")]
     [InlineData("report", "--probes", "--markdown", "--plots")]
     public void EveryVerbHasHelp(string verb, params string[] options)
@@ -63,6 +63,25 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv).ExitCode);
         var embed = CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv, "--on-bad-file", "skip");
         Assert.True(embed.ExitCode == 0, embed.Error);
+        Assert.Contains("ONNX Runtime scores on the CPU.", embed.Output);
+        string[] cpuLines = File.ReadAllLines(csv);
+
+        // Asked for a GPU: where none can be used, the fallback is said and the embeddings are the CPU's; without
+        // --fallback-to-cpu it is one error line naming the device. Where one can, it scores there.
+        var gpu = CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv, "--on-bad-file", "skip", "--gpu-device-id", "0", "--fallback-to-cpu");
+        Assert.True(gpu.ExitCode == 0, gpu.Error);
+        if (CudaScoring.Available)
+        {
+            Assert.Contains("ONNX Runtime scores on CUDA device 0", gpu.Output);
+        }
+        else
+        {
+            Assert.Contains("ONNX Runtime scores on the CPU: CUDA device 0 was asked for but cannot be used", gpu.Output);
+            Assert.Equal(cpuLines, File.ReadAllLines(csv));
+            var refused = CliRunner.Run("embed", "--model", model, "--images", _folder.Images, "--out", csv, "--on-bad-file", "skip", "--gpu-device-id", "0");
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("CUDA device 0", refused.Error);
+        }
 
         string[] lines = File.ReadAllLines(csv);
         Assert.Equal(1 + 2 * ImageFolderFixture.ImagesPerLabel, lines.Length);
@@ -208,5 +227,31 @@ public sealed class CliTests : IDisposable
         Assert.Contains("testRows = 10000, this run has testRows = 8", error);
         Assert.DoesNotContain("   at ", error);
         Assert.DoesNotContain("pretraining simclr", output); // refused before any training
+    }
+
+    [Fact]
+    public void ProbeExportsTheEncoderAndTheProbeAsOneOnnxClassifierThatScoresAsThePipelineDid()
+    {
+        string path = _folder.Output("classifier.onnx");
+        var (code, output, error) = CliRunner.Run("probe", "--train-limit", "200", "--test-limit", "100", "--width", "4", "--epochs", "1", "--batch-size", "50",
+                                                  "--device", "cpu", "--export-classifier", path);
+        Assert.True(code == 0, error);
+        Assert.Contains($"saved the encoder and the linear probe as one ONNX classifier: {path}", output);
+        // The pipeline's test accuracy as the probe printed it, e.g. "linear probe on simclr CompactCnn embeddings: test accuracy 43.00% (...".
+        string line = output.Split('\n').Single(l => l.StartsWith("linear probe on simclr", StringComparison.Ordinal));
+        double printed = double.Parse(line.Split("test accuracy ")[1].Split('%')[0], CultureInfo.InvariantCulture) / 100;
+
+        // The ONNX classifier on the same 100 test images, outside ML.NET: the same accuracy, to the image.
+        var ml = new Microsoft.ML.MLContext(1);
+        FashionMnistImage[] test = ml.Data.CreateEnumerable<FashionMnistImage>(FashionMnist.Load(ml, train: false, FashionMnist.DefaultDirectory, 100), reuseRowObject: false).ToArray();
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+        string[] labels = System.Text.Json.JsonSerializer.Deserialize<string[]>(session.ModelMetadata.CustomMetadataMap[ContrastiveML.Onnx.OnnxClassifierHead.LabelsKey])!;
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString(CultureInfo.InvariantCulture)), labels.Order());
+        using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(test.SelectMany(t => t.Pixels).ToArray(), new long[] { test.Length, 784 });
+        using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
+        using var results = session.Run(runOptions, new Dictionary<string, Microsoft.ML.OnnxRuntime.OrtValue> { [session.InputMetadata.Keys.Single()] = input }, new[] { "PredictedIndex" });
+        long[] predicted = results[0].GetTensorDataAsSpan<long>().ToArray();
+        double accuracy = test.Where((t, i) => labels[predicted[i]] == t.Label.ToString(CultureInfo.InvariantCulture)).Count() / (double)test.Length;
+        Assert.Equal(printed, accuracy, 4);
     }
 }

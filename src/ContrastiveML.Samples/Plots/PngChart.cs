@@ -194,12 +194,7 @@ internal sealed class PngChart : IDisposable
         for (double t = Math.Ceiling(min / step) * step; t <= max + step * 1e-9; t += step) yield return Math.Abs(t) < step * 1e-9 ? 0 : t;
     }
 
-    // SkiaSharp 2.88's SKFont measures glyph ids only; SKPaint measures text.
-    private static float Measure(SKFont font, string text)
-    {
-        using var paint = new SKPaint { Typeface = font.Typeface, TextSize = font.Size };
-        return paint.MeasureText(text);
-    }
+    private static float Measure(SKFont font, string text) => font.MeasureText(text);
 
     private static string TickLabel(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
 }

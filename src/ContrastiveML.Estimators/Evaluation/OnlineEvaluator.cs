@@ -18,6 +18,12 @@ internal sealed class OnlineEvaluator : IDisposable
 
     /// <summary>Held-out images whose two views alignment is measured on: enough for a mean of squared distances, and cheap.</summary>
     private const int AlignmentRows = 128;
+
+    /// <summary>
+    /// Held-out images the effective rank is measured on: its eigenvalue problem grows with the cube of the rows, and
+    /// 256 rows resolve a collapse (the rank is then at most 255) at a fraction of a second.
+    /// </summary>
+    private const int RankRows = 256;
     private readonly OnlineEvaluationOptions _options;
     private readonly ImageShape _shape;
     private readonly OnnxInputNormalization _normalization;
@@ -158,7 +164,7 @@ internal sealed class OnlineEvaluator : IDisposable
             LinearAccuracy = linearAccuracy,
             Alignment = EmbeddingMetrics.Alignment(EmbedAll(embed, _firstViews), EmbedAll(embed, _secondViews)),
             Uniformity = EmbeddingMetrics.Uniformity(held),
-            EffectiveRank = EmbeddingMetrics.EffectiveRank(held),
+            EffectiveRank = EmbeddingMetrics.EffectiveRank(held.narrow(0, 0, Math.Min(RankRows, held.shape[0]))),
         };
     }
 

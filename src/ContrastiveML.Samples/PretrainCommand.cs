@@ -38,7 +38,7 @@ internal static class PretrainCommand
         var pooling = new Option<EmbeddingPooling?>("--pooling") { Description = "Embedding pooling of the last feature map (default: Grid3x3 for images of at most 64 pixels a side, else Global)." };
         var size = new Option<string?>("--size") { HelpName = "HxW", Description = "Image size HEIGHTxWIDTH the images are resized to, keeping the aspect ratio and cropping the centre (default: the images' median size, reduced to 64 on the longer side when larger; IDX images are 28x28)." };
         var channels = new Option<int?>("--channels") { HelpName = "1|3", Description = "1 (grayscale) or 3 (RGB) (default: 1 when every image is gray, else 3; IDX images have 1)." };
-        var batchSize = new Option<int?>("--batch-size") { Description = "Images per batch (default: 256, or less so that an epoch has 8 steps)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Images per batch (default: 64, or less so that an epoch has 8 steps)." };
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: AdamW's 2e-3 at batch 256, scaled with the square root of the batch)." };
         var cropScaleMin = new Option<double?>("--crop-scale-min") { Description = "simclr: smallest crop area fraction of the views (default: from the image size)." };
         var temperature = new Option<double?>("--temperature") { Description = "simclr: NT-Xent temperature (default: from the data, see the log)." };

@@ -18,8 +18,9 @@ public class PretrainDefaultsTests
         Assert.Equal((28, 28), c.Size.Value);
         Assert.Contains("no resampling", c.Size.Reason);
         Assert.Equal(EmbeddingPooling.Grid3x3, c.Pooling.Value);
-        Assert.Equal(256, c.BatchSize.Value); // 3000 / 8 = 375 -> capped at 256
-        Assert.Equal(2e-3, c.LearningRate.Value, 12);
+        Assert.Equal(64, c.BatchSize.Value); // 3000 / 8 = 375 -> capped at 64
+        Assert.Equal(1e-3, c.LearningRate.Value, 12); // 2e-3 x sqrt(64 / 256)
+        Assert.Contains("more from optimiser steps", c.BatchSize.Reason);
         Assert.Equal(PretrainDefaults.EpochsUnderBudget, c.Epochs.Value);
         Assert.Contains("time budget", c.Epochs.Reason);
         Assert.All(c.Lines(), line => Assert.Matches(@"^[a-z ]+ = .+ \(.+\)$", line));
@@ -28,11 +29,12 @@ public class PretrainDefaultsTests
     [Fact]
     public void Few_images_get_a_smaller_batch_and_a_learning_rate_scaled_by_its_square_root()
     {
-        PretrainChoices c = Choose(new ImageFolderFacts(1000, 28, 28, true, HasTimeBudget: false));
-        Assert.Equal(64, c.BatchSize.Value); // largest power of two <= 1000 / 8 = 125
-        Assert.Equal(2e-3 * Math.Sqrt(64 / 256.0), c.LearningRate.Value, 12);
-        Assert.Contains("sqrt(64/256)", c.LearningRate.Reason);
-        Assert.Equal(100, c.Epochs.Value); // 100,000 images / 1,000
+        PretrainChoices c = Choose(new ImageFolderFacts(400, 28, 28, true, HasTimeBudget: false));
+        Assert.Equal(32, c.BatchSize.Value); // largest power of two <= 400 / 8 = 50
+        Assert.Contains("8 steps per epoch", c.BatchSize.Reason);
+        Assert.Equal(2e-3 * Math.Sqrt(32 / 256.0), c.LearningRate.Value, 12);
+        Assert.Contains("sqrt(32/256)", c.LearningRate.Reason);
+        Assert.Equal(250, c.Epochs.Value); // 100,000 images / 400
         Assert.Equal(16, Choose(new ImageFolderFacts(40, 28, 28, true, false)).BatchSize.Value); // never below 16
         Assert.Equal(2500, Choose(new ImageFolderFacts(40, 28, 28, true, false)).Epochs.Value);
         Assert.Equal(10, Choose(new ImageFolderFacts(50_000, 28, 28, true, false)).Epochs.Value); // at least 10

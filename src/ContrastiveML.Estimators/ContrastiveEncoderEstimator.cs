@@ -1,5 +1,6 @@
 using ContrastiveML.Data;
 using ContrastiveML.Encoders;
+using ContrastiveML.Evaluation;
 using ContrastiveML.Onnx;
 using ContrastiveML.Scoring;
 using ContrastiveML.Training;
@@ -145,7 +146,8 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         MLContext ml = _mlContext ?? new MLContext(seed);
         using TrainingSetup setup = PrepareTraining(input, ml, seed, Log, CheckCanceled);
         var trainer = new ContrastiveTrainer(Options, Log, CheckCanceled);
-        TrainingReport report = trainer.Train(setup.Method, setup.Reader, setup.Statistics, setup.BatchSize, setup.Device, seed, Options.Encoder.ToString());
+        TrainingReport report = trainer.Train(setup.Method, setup.Reader, setup.Statistics, setup.BatchSize, setup.Device, seed, Options.Encoder.ToString(),
+                                              setup.Evaluator);
 
         CheckCanceled();
         OnnxInputNormalization normalization = InputNormalization(setup.Statistics);
@@ -174,6 +176,25 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     {
         ImageShape shape = Options.ImageShape!;
         PixelInput pixelInput = PixelInput.Resolve(input.Schema, Options.InputColumnName, shape, nameof(input));
+        var evaluationClock = System.Diagnostics.Stopwatch.StartNew();
+        IDataView? heldOut = null;
+        if (Options.Evaluation is OnlineEvaluationOptions evaluation)
+        {
+            if (evaluation.Data is IDataView given)
+            {
+                PixelInput.Resolve(given.Schema, Options.InputColumnName, shape, "Evaluation.Data");
+                heldOut = given;
+            }
+            else
+            {
+                // Held-out rows are never trained on: the split's train part is what the rest of Fit sees.
+                DataOperationsCatalog.TrainTestData split = ml.Data.TrainTestSplit(input, evaluation.HoldOutFraction, seed: seed);
+                input = split.TrainSet;
+                heldOut = split.TestSet;
+                log($"{MethodName}: holding out {evaluation.HoldOutFraction:P0} of the rows for evaluation (Evaluation.HoldOutFraction; at most {evaluation.MaxEvaluationRows} are used).");
+            }
+        }
+        evaluationClock.Stop();
         LabelColumn? labels = LabelColumnName is string labelName ? LabelColumn.Resolve(input.Schema, labelName, nameof(input)) : null;
 
         // Image input: extract planar CHW pixels once, through the same stock transformer the saved model will use.
@@ -216,8 +237,20 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             }
         }
         var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize, labels, BalancedSamplesPerClass);
-        // Both hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
-        var setup = new TrainingSetup(Options, pixels, pixelColumn, extractor, statistics, batchSize, device, encoder, method, reader);
+        OnlineEvaluator? evaluator;
+        try
+        {
+            evaluator = heldOut == null ? null
+                : CreateEvaluator(Options.Evaluation!, heldOut, extractor, pixels, pixelColumn, statistics, seed, device, evaluationClock, log);
+        }
+        catch
+        {
+            method.Dispose();
+            encoder.Dispose();
+            throw;
+        }
+        // All hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
+        var setup = new TrainingSetup(Options, pixels, pixelColumn, extractor, statistics, batchSize, device, encoder, method, reader, evaluator);
         try
         {
             method.MoveTo(device);
@@ -228,6 +261,36 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             throw;
         }
         return setup;
+    }
+
+    /// <summary>
+    /// Reads the held-out rows (at most <see cref="OnlineEvaluationOptions.MaxEvaluationRows"/>) and, when the training
+    /// rows carry the label column, a bank of labelled training rows spread evenly over the data (at most
+    /// <see cref="OnlineEvaluationOptions.MaxBankRows"/>), and measures the raw-pixel reference. The time it takes
+    /// counts as evaluation time (<paramref name="clock"/> holds the split's).
+    /// </summary>
+    private OnlineEvaluator CreateEvaluator(OnlineEvaluationOptions evaluation, IDataView heldOut, ITransformer? extractor, IDataView pixels,
+                                            string pixelColumn, PixelStatistics statistics, int seed, Device device,
+                                            System.Diagnostics.Stopwatch clock, Action<string> log)
+    {
+        clock.Start();
+        ImageShape shape = Options.ImageShape!;
+        IDataView heldPixels = extractor?.Transform(heldOut) ?? heldOut;
+        LabelColumn? labels = null;
+        bool bankHasLabels = false;
+        if (evaluation.LabelColumnName is string labelName)
+        {
+            labels = LabelColumn.Resolve(heldPixels.Schema, labelName, "Evaluation.LabelColumnName");
+            bankHasLabels = evaluation.UseTrainingLabels && pixels.Schema.GetColumnOrNull(labelName) is DataViewSchema.Column c && c.Type.Equals(heldPixels.Schema[labelName].Type);
+        }
+        EvaluationRows held = EvaluationRows.Read(heldPixels, pixelColumn, shape.Size, labels, evaluation.MaxEvaluationRows, stride: 1);
+        // Rows often come sorted by class (image folders): an even stride over the data gives the bank every class.
+        int stride = (int)Math.Max(1, (statistics.RowCount + evaluation.MaxBankRows - 1) / evaluation.MaxBankRows);
+        EvaluationRows? bank = bankHasLabels ? EvaluationRows.Read(pixels, pixelColumn, shape.Size, labels, evaluation.MaxBankRows, stride) : null;
+        var augmentation = new SimClrOptions().AugmentationFor(shape);
+        var evaluator = new OnlineEvaluator(evaluation, shape, InputNormalization(statistics), held, bank, augmentation, seed, device, clock.Elapsed.TotalSeconds);
+        clock.Stop();
+        return evaluator;
     }
 
     /// <summary>

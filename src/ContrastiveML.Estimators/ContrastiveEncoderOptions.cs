@@ -1,4 +1,5 @@
 using ContrastiveML.Encoders;
+using ContrastiveML.Evaluation;
 using ContrastiveML.Optimization;
 using ContrastiveML.Training;
 
@@ -151,6 +152,14 @@ public abstract class ContrastiveEncoderOptions
     /// <summary>Optimiser steps between checkpoints (with <see cref="CheckpointDirectory"/>); at least 1.</summary>
     public int CheckpointEverySteps = 500;
 
+    /// <summary>
+    /// Evaluation on held-out images during and after training (kNN accuracy against the raw-pixel and random-init
+    /// references, alignment, uniformity, effective rank, and a warning when the encoder falls below its random init or
+    /// collapses); null (the default) evaluates nothing. See <see cref="OnlineEvaluationOptions"/>. The figures are in
+    /// <see cref="ContrastiveEncoderTransformer.Report"/>'s <see cref="TrainingReport.Evaluation"/>, the progress reports and the log.
+    /// </summary>
+    public OnlineEvaluationOptions? Evaluation;
+
     /// <summary>Checks the options common to every method; throws <see cref="ArgumentOutOfRangeException"/> naming the option.</summary>
     internal virtual void Validate()
     {
@@ -176,6 +185,7 @@ public abstract class ContrastiveEncoderOptions
             Require(CheckpointEverySteps >= 1, nameof(CheckpointEverySteps), CheckpointEverySteps, "at least 1 when CheckpointDirectory is set");
         }
         Require(ProgressIntervalSeconds > 0, nameof(ProgressIntervalSeconds), ProgressIntervalSeconds, "positive");
+        Evaluation?.Validate();
     }
 
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming the option, the allowed values and the value found.</summary>

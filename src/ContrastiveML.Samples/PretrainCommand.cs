@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using ContrastiveML.Augmentation;
 using ContrastiveML.Encoders;
+using ContrastiveML.Evaluation;
 using ContrastiveML.Samples.Images;
 using ContrastiveML.Samples.Plots;
 using Microsoft.ML;
@@ -28,16 +30,22 @@ internal static class PretrainCommand
         var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
         var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), moco (MoCo v2, no labels), densecl (DenseCL, no labels), cmc (contrastive multiview coding: Lab L/ab views for 3 channels, frequency bands for 1; no labels), metric (triplet margin loss with semi-hard mining on the two views of each image; no labels), supcon (supervised contrastive) or crossentropy (supervised cross-entropy with a linear head); supcon and crossentropy need labels: first-level subfolders of --images, or the IDX labels.", DefaultValueFactory = _ => "simclr" };
         method.AcceptOnlyFromAmong("simclr", "supcon", "crossentropy", "moco", "densecl", "cmc", "metric");
-        var epochs = new Option<int>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first).", DefaultValueFactory = _ => 10 };
+        var epochs = new Option<int?>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first). Default: from the image count (about 100,000 images seen), or as many as --minutes allows." };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };
         var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => EncoderKind.CompactCnn };
         var width = new Option<int>("--width") { Description = "Encoder width; 0 = the encoder's default.", DefaultValueFactory = _ => 0 };
-        var pooling = new Option<EmbeddingPooling>("--pooling") { Description = "Embedding pooling of the last feature map.", DefaultValueFactory = _ => new SimClrOptions().EncoderPooling };
-        var size = new Option<string?>("--size") { HelpName = "HxW", Description = "Image size HEIGHTxWIDTH the images are resized to, keeping the aspect ratio and cropping the centre (default 32x32; IDX images are 28x28)." };
-        var channels = new Option<int?>("--channels") { HelpName = "1|3", Description = "1 (grayscale) or 3 (RGB) (default 3; IDX images have 1)." };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images per batch (reduced to the data size when larger).", DefaultValueFactory = _ => 256 };
-        var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: the estimator's)." };
+        var pooling = new Option<EmbeddingPooling?>("--pooling") { Description = "Embedding pooling of the last feature map (default: Grid3x3 for images of at most 64 pixels a side, else Global)." };
+        var size = new Option<string?>("--size") { HelpName = "HxW", Description = "Image size HEIGHTxWIDTH the images are resized to, keeping the aspect ratio and cropping the centre (default: the images' median size, reduced to 64 on the longer side when larger; IDX images are 28x28)." };
+        var channels = new Option<int?>("--channels") { HelpName = "1|3", Description = "1 (grayscale) or 3 (RGB) (default: 1 when every image is gray, else 3; IDX images have 1)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Images per batch (default: 64, or less so that an epoch has 8 steps)." };
+        var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: AdamW's 2e-3 at batch 256, scaled with the square root of the batch)." };
+        var cropScaleMin = new Option<double?>("--crop-scale-min") { Description = "simclr: smallest crop area fraction of the views (default: from the image size)." };
+        var temperature = new Option<double?>("--temperature") { Description = "simclr: NT-Xent temperature (default 0.5, SimCLR's value for batches of a few hundred)." };
+        var evalImages = new Option<string?>("--eval-images") { HelpName = "DIR", Description = "Held-out images to evaluate on (labels from first-level subfolders). Default: 10% of labelled --images (at most 1,000) are held out; unlabelled images are evaluated without labels." };
+        var evalEvery = new Option<int?>("--eval-every") { HelpName = "N", Description = "Evaluate every N steps (default: spaced so that evaluation takes at most 2% of the training time)." };
+        var noEval = new Option<bool>("--no-eval") { Description = "Hold nothing out and evaluate nothing." };
+        var json = new Option<string?>("--json") { HelpName = "report.json", Description = "Write the run's choices, figures and evaluations to this JSON file." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var limit = new Option<int?>("--limit") { Description = "Use only the first N images (files in path order, or IDX rows)." };
         var device = new Option<TrainingDevice>("--device") { Description = "Training device.", DefaultValueFactory = _ => TrainingDevice.Auto };
@@ -51,7 +59,7 @@ internal static class PretrainCommand
         var command = new Command("pretrain", "Pretrain an image encoder without labels on a folder of images (or Fashion-MNIST IDX files) and save it as an ML.NET model.")
         {
             images, idx, method, epochs, minutes, maxSteps, encoder, width, pooling, size, channels, batchSize, learningRate, seed, limit, device,
-            output, onnx, onBadFile, plots, checkpointDirectory, checkpointEvery,
+            output, onnx, onBadFile, plots, checkpointDirectory, checkpointEvery, cropScaleMin, temperature, evalImages, evalEvery, noEval, json,
         };
         command.SetAction(parse =>
         {
@@ -61,7 +69,8 @@ internal static class PretrainCommand
                 parse.GetValue(maxSteps), parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(size),
                 parse.GetValue(channels), parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(seed), parse.GetValue(limit),
                 parse.GetValue(device), parse.GetValue(output)!, parse.GetValue(onnx), parse.GetValue(onBadFile), parse.GetValue(plots),
-                parse.GetValue(checkpointDirectory), parse.GetValue(checkpointEvery));
+                parse.GetValue(checkpointDirectory), parse.GetValue(checkpointEvery), parse.GetValue(cropScaleMin), parse.GetValue(temperature),
+                parse.GetValue(evalImages), parse.GetValue(evalEvery), parse.GetValue(noEval), parse.GetValue(json));
             using var interrupt = new ConsoleInterrupt(stderr);
             try
             {
@@ -77,10 +86,12 @@ internal static class PretrainCommand
     }
 
     internal sealed record PretrainSettings(
-        string? Images, string? Idx, string Method, int Epochs, double? Minutes, int? MaxSteps, EncoderKind Encoder, int Width,
-        EmbeddingPooling Pooling, string? Size, int? Channels, int BatchSize, double? LearningRate, int Seed, int? Limit,
+        string? Images, string? Idx, string Method, int? Epochs, double? Minutes, int? MaxSteps, EncoderKind Encoder, int Width,
+        EmbeddingPooling? Pooling, string? Size, int? Channels, int? BatchSize, double? LearningRate, int Seed, int? Limit,
         TrainingDevice Device, string Out, string? OnnxPath, BadFilePolicy OnBadFile, string? PlotsDirectory,
-        string? CheckpointDirectory = null, int CheckpointEvery = CommonOptions.DefaultCheckpointEvery);
+        string? CheckpointDirectory = null, int CheckpointEvery = CommonOptions.DefaultCheckpointEvery,
+        double? CropScaleMin = null, double? Temperature = null, string? EvalImages = null, int? EvalEvery = null, bool NoEval = false,
+        string? JsonPath = null);
 
     internal static int Run(PretrainSettings settings, TextWriter output, TextWriter error, ProgressDisplay progress,
                             CancellationToken cancellation = default)
@@ -92,58 +103,100 @@ internal static class PretrainCommand
         if (settings.Channels is int c && c != 1 && c != 3) throw new ArgumentException($"--channels must be 1 or 3; found {c}.");
         if (settings.Limit is int l && l < 1) throw new ArgumentException($"--limit must be at least 1; found {l}.");
         if (settings.CheckpointEvery < 1) throw new ArgumentException($"--checkpoint-every must be at least 1; found {settings.CheckpointEvery}.");
+        if (settings.BatchSize is int b && b < 2) throw new ArgumentException($"--batch-size must be at least 2; found {b}.");
+        if (settings.Epochs is int e && e < 1) throw new ArgumentException($"--epochs must be at least 1; found {e}.");
+        if (settings.EvalEvery is int ee && ee < 1) throw new ArgumentException($"--eval-every must be at least 1; found {ee}.");
+        if (settings.CropScaleMin is double cs && !(cs > 0 && cs <= 1)) throw new ArgumentException($"--crop-scale-min must be in (0, 1]; found {cs}.");
+        if (settings.Temperature is double t && !(t > 0)) throw new ArgumentException($"--temperature must be positive; found {t}.");
+        if (settings.NoEval && settings.EvalImages != null) throw new ArgumentException("--no-eval and --eval-images contradict each other; give one.");
+        if ((settings.CropScaleMin != null || settings.Temperature != null) && settings.Method != "simclr")
+        {
+            throw new ArgumentException($"--crop-scale-min and --temperature apply to --method simclr; found --method {settings.Method}.");
+        }
 
         CpuKernelNotice.Print(output);
+        (int, int)? givenSize = settings.Size == null ? null : ImageSize.Parse(settings.Size);
         var ml = new MLContext(settings.Seed);
         IDataView data;
         IEstimator<ITransformer> pipeline;
         bool supervised = settings.Method is "supcon" or "crossentropy";
-        ContrastiveEncoderOptions options = CreateOptions(settings, progress);
-        options.CancellationToken = cancellation;
+        ContrastiveEncoderOptions options;
+        PretrainChoices choices;
         if (settings.Images != null)
         {
-            (int height, int width) = settings.Size == null ? (32, 32) : ImageSize.Parse(settings.Size);
-            options.ImageShape = new ImageShape(settings.Channels ?? 3, height, width);
-            options.InputColumnName = ImageColumn;
             IReadOnlyList<ImageFile> files = ImageFolder.Scan(settings.Images, settings.OnBadFile, error, settings.Limit);
             int labels = files.Select(f => f.Label).Where(f => f.Length > 0).Distinct().Count();
-            if (supervised)
+            int unlabelled = files.Count(f => f.Label.Length == 0);
+            bool labelled = labels >= 2 && unlabelled == 0;
+            if (supervised && !labelled)
             {
-                int unlabelled = files.Count(f => f.Label.Length == 0);
-                if (labels < 2 || unlabelled > 0)
-                {
-                    throw new ArgumentException(
-                        $"--method {settings.Method} needs class labels: every image under '{settings.Images}' must sit in a first-level subfolder named after its class, " +
-                        $"with at least two classes; found {labels} labelled subfolder(s) and {unlabelled} image(s) directly in the folder. " +
-                        "Use --method simclr for unlabelled images.");
-                }
+                throw new ArgumentException(
+                    $"--method {settings.Method} needs class labels: every image under '{settings.Images}' must sit in a first-level subfolder named after its class, " +
+                    $"with at least two classes; found {labels} labelled subfolder(s) and {unlabelled} image(s) directly in the folder. " +
+                    "Use --method simclr for unlabelled images.");
             }
+            HeldOutSplit split = HeldOutSplit.Choose(files, labelled, settings.EvalImages, settings.NoEval, settings.OnBadFile, error);
+            choices = PretrainDefaults.Choose(Facts(split.Training, settings.Minutes != null), settings.Channels,
+                                              givenSize, settings.Pooling, settings.BatchSize,
+                                              settings.LearningRate, settings.Epochs, settings.CropScaleMin, settings.Temperature, settings.Encoder);
+            (int height, int width) = choices.Size.Value;
+            options = CreateOptions(settings, choices, progress);
+            options.ImageShape = new ImageShape(choices.Channels.Value, height, width);
+            options.InputColumnName = ImageColumn;
             output.WriteLine($"{files.Count} images under '{settings.Images}'" +
-                             (labels > 0 ? $" in {labels} labelled subfolders (labels recorded, {(supervised ? "used" : "unused")} by {settings.Method})" : "") +
+                             (labels > 0 ? $" in {labels} labelled subfolders (labels recorded, {(supervised ? "used" : "unused")} by {settings.Method} training)" : "") +
                              $", resized to {options.ImageShape}.");
-            data = ImageFolder.ToDataView(ml, files);
-            pipeline = ml.Transforms.LoadImages(ImageColumn, imageFolder: null, ImageFolderRow.PathColumn)
+            var loadAndResize = ml.Transforms.LoadImages(ImageColumn, imageFolder: null, ImageFolderRow.PathColumn)
                 // Keep the aspect ratio and crop the centre, so that objects are not stretched.
                 .Append(ml.Transforms.ResizeImages(ImageColumn, width, height, resizing: ImageResizingEstimator.ResizingKind.IsoCrop,
-                                                   cropAnchor: ImageResizingEstimator.Anchor.Center))
-                .Append(MethodEstimator.For(ml, options));
+                                                   cropAnchor: ImageResizingEstimator.Anchor.Center));
+            data = ImageFolder.ToDataView(ml, split.Training);
+            if (split.HeldOut != null)
+            {
+                IDataView held = ImageFolder.ToDataView(ml, split.HeldOut);
+                options.Evaluation = new OnlineEvaluationOptions
+                {
+                    Data = loadAndResize.Fit(held).Transform(held),
+                    LabelColumnName = split.HeldOutLabelled ? "Label" : null,
+                    UseTrainingLabels = labelled,
+                    MaxEvaluationRows = HeldOutSplit.MaxHeldOut,
+                    EverySteps = settings.EvalEvery,
+                };
+                output.WriteLine(split.Description);
+            }
+            pipeline = loadAndResize.Append(MethodEstimator.For(ml, options));
         }
         else
         {
-            if (settings.Size != null && ImageSize.Parse(settings.Size) != (28, 28) || settings.Channels is int ch && ch != 1)
+            if (givenSize != null && givenSize != (28, 28) || settings.Channels is int ch && ch != 1)
             {
                 throw new ArgumentException($"--idx reads Fashion-MNIST's 1x28x28 images; --size {settings.Size ?? "28x28"} --channels {settings.Channels ?? 1} do not match. Leave them out.");
             }
+            if (settings.EvalImages != null) throw new ArgumentException("--eval-images goes with --images; with --idx the evaluation holds out part of the IDX training images.");
+            data = FashionMnist.Load(ml, train: true, settings.Idx, settings.Limit);
+            int rows = (int)(data.GetRowCount() ?? settings.Limit ?? 60_000);
+            choices = PretrainDefaults.Choose(new ImageFolderFacts(rows, 28, 28, AllGrayscale: true, settings.Minutes != null), 1, (28, 28),
+                                              settings.Pooling, settings.BatchSize, settings.LearningRate, settings.Epochs, settings.CropScaleMin, settings.Temperature,
+                                              settings.Encoder);
+            options = CreateOptions(settings, choices, progress);
             options.ImageShape = FashionMnist.Shape;
             options.InputColumnName = "Pixels";
-            data = FashionMnist.Load(ml, train: true, settings.Idx, settings.Limit);
-            output.WriteLine($"Fashion-MNIST training images from '{settings.Idx}'{(settings.Limit is int n ? $" (first {n})" : "")}.");
+            // One image in ten held out, as for labelled folders; a few dozen images are too few to hold any out.
+            bool evaluate = !settings.NoEval && rows >= HeldOutSplit.HoldOutEvery * HeldOutSplit.MinimumHeldOut;
+            if (evaluate)
+            {
+                options.Evaluation = new OnlineEvaluationOptions { LabelColumnName = "Label", HoldOutFraction = 1.0 / HeldOutSplit.HoldOutEvery, MaxEvaluationRows = HeldOutSplit.MaxHeldOut, EverySteps = settings.EvalEvery };
+            }
+            output.WriteLine($"Fashion-MNIST training images from '{settings.Idx}'{(settings.Limit is int n ? $" (first {n})" : "")}" +
+                             (evaluate ? "; one in ten held out for evaluation (at most 1,000 used)." : settings.NoEval ? "." : "; too few to hold any out, so no evaluation."));
             pipeline = MethodEstimator.For(ml, options);
         }
+        foreach (string line in choices.Lines()) output.WriteLine($"  {line}");
 
-        output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {settings.Epochs} epochs" +
+        output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {options.Epochs} epochs" +
                          (settings.Minutes is double m ? $", budget {m} min" : "") + (settings.MaxSteps is int s ? $", at most {s} steps" : "") +
-                         $", batch {settings.BatchSize}");
+                         $", batch {options.BatchSize}");
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         ITransformer model;
         try
         {
@@ -153,6 +206,7 @@ internal static class PretrainCommand
         {
             progress.Finish();
         }
+        wall.Stop();
         ContrastiveEncoderTransformer encoder = model as ContrastiveEncoderTransformer
             ?? ((IEnumerable<ITransformer>)model).OfType<ContrastiveEncoderTransformer>().Single();
         var report = encoder.Report;
@@ -162,6 +216,10 @@ internal static class PretrainCommand
         }
         output.WriteLine($"pretrained: {report.Steps} steps, {report.EpochsCompleted} epochs, {report.TrainingSeconds:F1} s on {report.Device}, " +
                          $"{report.ImagesPerSecond:F0} img/s, embedding {report.EmbeddingDim} values, ONNX parity {report.OnnxParityMaxAbsDifference:G2}");
+        if (report.Evaluation is EvaluationReport evaluation)
+        {
+            foreach (string line in EvaluationSummary.Lines(evaluation, report.TrainingSeconds)) output.WriteLine(line);
+        }
 
         ml.Model.Save(model, data.Schema, settings.Out);
         output.WriteLine($"saved the model: {settings.Out}");
@@ -173,10 +231,28 @@ internal static class PretrainCommand
         if (settings.PlotsDirectory != null)
         {
             output.WriteLine($"plot: {TrainingPlots.LossCurve(report, settings.PlotsDirectory)}");
+            if (report.Evaluation != null) output.WriteLine($"plot: {EvaluationPlot.Write(report, settings.PlotsDirectory)}");
             (List<float[]> embeddings, List<string> labels) = EmbeddingsAndLabels(ml, model.Transform(data), TrainingPlots.MaxScatterPoints);
             output.WriteLine($"plot: {TrainingPlots.Embeddings(embeddings, labels, $"{report.Method} {report.Encoder} embeddings of the training images (PCA)", settings.PlotsDirectory)}");
         }
+        if (settings.JsonPath != null)
+        {
+            PretrainJson.Write(settings.JsonPath, settings, choices, options, report, wall.Elapsed.TotalSeconds);
+            output.WriteLine($"saved the report: {settings.JsonPath}");
+        }
         return 0;
+    }
+
+    /// <summary>What the defaults are chosen from: the training images' count, median size and whether all are gray.</summary>
+    internal static ImageFolderFacts Facts(IReadOnlyList<ImageFile> files, bool hasTimeBudget)
+    {
+        int Median(IEnumerable<int> values)
+        {
+            int[] sorted = values.Order().ToArray();
+            return sorted[sorted.Length / 2];
+        }
+        return new ImageFolderFacts(files.Count, Median(files.Select(f => f.Height)), Median(files.Select(f => f.Width)),
+                                    files.All(f => f.Grayscale), hasTimeBudget);
     }
 
     /// <summary>Reads up to <paramref name="limit"/> rows of the embedding column and the label (text or number) as text.</summary>
@@ -227,9 +303,13 @@ internal static class PretrainCommand
         };
     }
 
-    /// <summary>The options of the chosen method; SupCon and cross-entropy read the Label column (subfolder names or IDX labels), MoCo and DenseCL use the papers' settings, metric learning here does not read labels.</summary>
-    private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, ProgressDisplay progress)
+    /// <summary>
+    /// The options of the chosen method with <paramref name="choices"/> filled in; SupCon and cross-entropy read the Label
+    /// column (subfolder names or IDX labels), MoCo and DenseCL use the papers' settings, metric learning here does not read labels.
+    /// </summary>
+    private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, PretrainChoices choices, ProgressDisplay progress)
     {
+        int batchSize = choices.BatchSize.Value;
         ContrastiveEncoderOptions options = settings.Method switch
         {
             "supcon" => new SupConOptions { LabelColumnName = "Label" },
@@ -237,25 +317,33 @@ internal static class PretrainCommand
             "cmc" => new CmcOptions(),
             "crossentropy" => new SupervisedPretrainingOptions { LabelColumnName = "Label" },
             // The paper's MoCo settings; shuffling-BatchNorm groups shrink for batches under 8 (two images per group at least).
-            "moco" => new MoCoOptions { ShuffleBatchNormGroups = ProbeCommand.MoCoBatchNormGroups(settings.BatchSize) },
-            "densecl" => new DenseClOptions { ShuffleBatchNormGroups = ProbeCommand.MoCoBatchNormGroups(settings.BatchSize) },
+            "moco" => new MoCoOptions { ShuffleBatchNormGroups = ProbeCommand.MoCoBatchNormGroups(batchSize) },
+            "densecl" => new DenseClOptions { ShuffleBatchNormGroups = ProbeCommand.MoCoBatchNormGroups(batchSize) },
             // Without labels, as SimCLR: the library's defaults (triplet loss, semi-hard mining) on the two views of each image.
             "metric" => new MetricLearningOptions { LabelColumnName = null },
             _ => new SimClrOptions(),
         };
+        if (options is SimClrOptions simClr)
+        {
+            // The augmentation for the chosen channels, with the crop scale chosen from the data.
+            SimClrAugmentationOptions augmentation = choices.Channels.Value == 1 ? SimClrAugmentationOptions.ForSmallGrayscale() : new SimClrAugmentationOptions();
+            augmentation.CropScaleMin = choices.CropScaleMin.Value;
+            simClr.Augmentation = augmentation;
+            simClr.Temperature = choices.Temperature.Value;
+        }
         options.OutputColumnName = EmbeddingColumn;
         options.Encoder = settings.Encoder;
         options.EncoderWidth = settings.Width;
-        options.EncoderPooling = settings.Pooling;
-        options.Epochs = settings.Epochs;
+        options.EncoderPooling = choices.Pooling.Value;
+        options.Epochs = choices.Epochs.Value;
         options.MaxMinutes = settings.Minutes;
         options.MaxSteps = settings.MaxSteps;
-        options.BatchSize = settings.BatchSize;
+        options.BatchSize = batchSize;
         options.Seed = settings.Seed;
         options.Device = settings.Device;
         options.Progress = progress;
         options.ProgressIntervalSeconds = progress.IntervalSeconds;
-        if (settings.LearningRate is double lr) options.LearningRate = lr;
+        options.LearningRate = choices.LearningRate.Value;
         options.CheckpointDirectory = settings.CheckpointDirectory;
         options.CheckpointEverySteps = settings.CheckpointEvery;
         return options;

@@ -45,4 +45,39 @@ public sealed class ProgressDisplayTests
         Assert.True(frames[1].Length >= frames[0].Length);
         Assert.StartsWith(ProgressDisplay.Format(Report(20, 4.5)), frames[1]);
     }
+
+    private static TrainingProgress Evaluated(long step, double knn, string? warning)
+    {
+        var init = new ContrastiveML.Evaluation.EvaluationPoint { Step = 0, KnnAccuracy = 0.8, EffectiveRank = 50 };
+        var latest = new ContrastiveML.Evaluation.EvaluationPoint { Step = step, KnnAccuracy = knn, EffectiveRank = 40, Warning = warning };
+        var evaluation = new ContrastiveML.Evaluation.EvaluationReport
+        {
+            Neighbors = 5, HeldOutRows = 1000, HasLabels = true,
+            Pixels = new ContrastiveML.Evaluation.EvaluationPoint { Step = -1, KnnAccuracy = 0.75 },
+            Points = new[] { init, latest },
+        };
+        return Report(step, 4) with { Evaluation = evaluation };
+    }
+
+    [Fact]
+    public void TheLiveLineShowsKnnAgainstBothReferencesAndAWarningGetsItsOwnLineOnce()
+    {
+        Assert.EndsWith("| kNN 82.5% (init 80.0%, pixels 75.0%)", ProgressDisplay.Format(Evaluated(10, 0.825, null)));
+        var output = new StringWriter();
+        var display = new ProgressDisplay(output, live: true);
+        display.Report(Evaluated(10, 0.70, "WARNING: worse"));
+        display.Report(Evaluated(20, 0.70, "WARNING: worse"));
+        display.Finish();
+        string[] lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1, lines.Count(l => l.Contains("step 10: WARNING: worse")));
+        Assert.DoesNotContain(lines, l => l.Contains("step 20: WARNING"));
+        Assert.EndsWith("(init 80.0%, pixels 75.0%) !", lines[^1].TrimEnd());
+    }
+
+    [Fact]
+    public void TheLogLineCarriesTheEvaluationStatus()
+    {
+        string line = Evaluated(10, 0.825, null).ToString();
+        Assert.Contains("| eval@10: kNN(k=5, cosine) 82.5% [pixels 75.0%, random init 80.0%]", line);
+    }
 }

@@ -26,8 +26,13 @@ internal sealed class ContrastiveTrainer
     }
 
     /// <summary>Trains <paramref name="method"/> in place and returns what happened.</summary>
+    /// <remarks>
+    /// With an <paramref name="evaluator"/>, the encoder is evaluated before the first step (the random-init reference;
+    /// before a checkpoint is restored, so a resumed Fit has it too), when the evaluator says one is due, and after the
+    /// last step; evaluation time counts in the training time and its budget.
+    /// </remarks>
     public TrainingReport Train(IContrastiveMethod method, PixelBatchReader reader, PixelStatistics statistics, int batchSize,
-                                Device device, int seed, string encoderName)
+                                Device device, int seed, string encoderName, Evaluation.OnlineEvaluator? evaluator = null)
     {
         ImageShape shape = _options.ImageShape!;
         using var generator = new Generator((ulong)seed, device);
@@ -58,6 +63,20 @@ internal sealed class ContrastiveTrainer
         long step = 0, imagesSeen = 0;
         int epochsStarted = 0;
         int firstEpoch = 1, batchesToSkip = 0;
+        void Evaluate(bool final)
+        {
+            double before = evaluator!.Seconds;
+            Evaluation.EvaluationPoint point = evaluator.Evaluate(method.Encoder, step, Elapsed().TotalSeconds, linear: final || step == 0);
+            method.SetTraining(!final);
+            _log($"{method.Name} evaluation after step {step} ({evaluator.Seconds - before:F1} s): {Evaluation.OnlineEvaluationText.Describe(point)}" +
+                 (point.Warning is string w ? " " + w : ""));
+        }
+        if (evaluator != null)
+        {
+            evaluator.FitToBudget(method.Encoder, budget?.TotalSeconds);
+            _log($"{method.Name}: {Evaluation.OnlineEvaluationText.Setup(evaluator.Report(includePoints: false))}");
+            Evaluate(final: false);
+        }
         if (resume != null)
         {
             CheckFingerprint(checkpointPath!, resume.Fingerprint, fingerprint);
@@ -156,12 +175,19 @@ internal sealed class ContrastiveTrainer
                 imagesSeen += batch.Count;
                 history.AddStep(lossValue, batch.Count);
 
+                bool evaluated = false;
+                if (evaluator != null && evaluator.IsDue(step, Elapsed().TotalSeconds))
+                {
+                    Evaluate(final: false);
+                    evaluated = true;
+                }
                 TimeSpan now = Elapsed();
-                if ((now - lastReport).TotalSeconds >= _options.ProgressIntervalSeconds)
+                // A fresh evaluation is reported at once, so that the progress output shows every one.
+                if (evaluated || (now - lastReport).TotalSeconds >= _options.ProgressIntervalSeconds)
                 {
                     double imagesPerSecond = history.IntervalImages / Math.Max(1e-9, (now - lastReport).TotalSeconds);
                     double intervalLoss = history.EndInterval(step, now.TotalSeconds);
-                    Report(method, epoch, step, totalSteps, intervalLoss, learningRate, imagesPerSecond, now, budget);
+                    Report(method, epoch, step, totalSteps, intervalLoss, learningRate, imagesPerSecond, now, budget, evaluator);
                     lastReport = now;
                 }
                 // After the report, so that the history a checkpoint carries has this step's report point in it.
@@ -182,10 +208,19 @@ internal sealed class ContrastiveTrainer
         {
             _log($"{method.Name}: the time budget of {_options.MaxMinutes} minutes ended training after {step} steps in epoch {epochsStarted}.");
         }
+        if (evaluator != null)
+        {
+            Evaluate(final: true);
+            Evaluation.EvaluationReport evaluation = evaluator.Report();
+            _log($"{method.Name} evaluation at the end, on {evaluation.HeldOutRows} held-out images: {Evaluation.OnlineEvaluationText.Describe(evaluation.Final)}; " +
+                 $"random init: {Evaluation.OnlineEvaluationText.Describe(evaluation.RandomInit)}; raw pixels: {Evaluation.OnlineEvaluationText.Describe(evaluation.Pixels)}; " +
+                 $"evaluation took {evaluation.Seconds:F1} s of {Elapsed().TotalSeconds:F1} s.");
+        }
         method.SetTraining(false);
 
         return new TrainingReport
         {
+            Evaluation = evaluator?.Report(),
             Method = method.Name,
             Encoder = encoderName,
             Device = device.type == DeviceType.CUDA ? "cuda" : "cpu",
@@ -299,12 +334,13 @@ internal sealed class ContrastiveTrainer
     }
 
     private void Report(IContrastiveMethod method, int epoch, long step, long totalSteps, double loss, double learningRate,
-                        double imagesPerSecond, TimeSpan elapsed, TimeSpan? budget)
+                        double imagesPerSecond, TimeSpan elapsed, TimeSpan? budget, Evaluation.OnlineEvaluator? evaluator)
     {
         double stepsLeftSeconds = step > 0 ? (totalSteps - step) * elapsed.TotalSeconds / step : 0;
         double remaining = budget is TimeSpan b ? Math.Min(stepsLeftSeconds, Math.Max(0, (b - elapsed).TotalSeconds)) : stepsLeftSeconds;
         var progress = new TrainingProgress(method.Name, epoch, _options.Epochs, step, totalSteps, loss, learningRate,
-                                            imagesPerSecond, elapsed, TimeSpan.FromSeconds(Math.Max(0, remaining)), method.ProgressFigures());
+                                            imagesPerSecond, elapsed, TimeSpan.FromSeconds(Math.Max(0, remaining)), method.ProgressFigures(),
+                                            evaluator?.Report());
         _options.Progress?.Report(progress);
         _log(progress.ToString());
     }

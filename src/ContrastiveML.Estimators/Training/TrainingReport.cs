@@ -51,6 +51,12 @@ public sealed record TrainingReport
     /// <summary>Embedding dimension of the exported encoder.</summary>
     public int EmbeddingDim { get; init; }
 
+    /// <summary>
+    /// The evaluations on held-out images (random init, during training, final) and the raw-pixel reference; null
+    /// without <see cref="ContrastiveEncoderOptions.Evaluation"/>.
+    /// </summary>
+    public Evaluation.EvaluationReport? Evaluation { get; init; }
+
     /// <summary>Largest absolute difference between ONNX Runtime's and TorchSharp's embeddings of the probe batch.</summary>
     public double OnnxParityMaxAbsDifference { get; init; }
 }

@@ -21,13 +21,16 @@ namespace ContrastiveML.Training;
 /// <param name="Encoder">The encoder whose embedding is exported.</param>
 /// <param name="Method">The method (encoder, heads, loss), already on <paramref name="Device"/>.</param>
 /// <param name="Reader">Streams shuffled (or class-balanced) batches of <paramref name="PixelColumn"/>.</param>
+/// <param name="Evaluator">Evaluates the encoder on held-out images during training; null without <see cref="ContrastiveEncoderOptions.Evaluation"/>.</param>
 internal sealed record TrainingSetup(ContrastiveEncoderOptions Options, IDataView Pixels, string PixelColumn, ITransformer? Extractor,
                                      PixelStatistics Statistics, int BatchSize, Device Device,
-                                     ImageEncoder Encoder, IContrastiveMethod Method, PixelBatchReader Reader) : IDisposable
+                                     ImageEncoder Encoder, IContrastiveMethod Method, PixelBatchReader Reader,
+                                     Evaluation.OnlineEvaluator? Evaluator = null) : IDisposable
 {
-    /// <summary>Releases the method and the encoder.</summary>
+    /// <summary>Releases the method, the encoder and the evaluator's tensors.</summary>
     public void Dispose()
     {
+        Evaluator?.Dispose();
         Method.Dispose();
         Encoder.Dispose();
     }

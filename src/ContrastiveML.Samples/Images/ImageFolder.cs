@@ -32,7 +32,7 @@ public static class ImageFolder
         foreach (string file in files)
         {
             string relative = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
-            string? problem = TryDecode(file);
+            string? problem = TryDecode(file, out int width, out int height, out bool grayscale);
             if (problem != null)
             {
                 bad.Add(relative);
@@ -40,7 +40,7 @@ public static class ImageFolder
                 continue;
             }
             int slash = relative.IndexOf('/');
-            images.Add(new ImageFile(file, relative, slash < 0 ? "" : relative[..slash]));
+            images.Add(new ImageFile(file, relative, slash < 0 ? "" : relative[..slash], width, height, grayscale));
         }
         if (bad.Count > 0 && policy == BadFilePolicy.Fail)
         {
@@ -59,12 +59,30 @@ public static class ImageFolder
     public static IDataView ToDataView(MLContext mlContext, IReadOnlyList<ImageFile> images) =>
         mlContext.Data.LoadFromEnumerable(images.Select(i => new ImageFolderRow { ImagePath = i.Path, Label = i.Label }).ToList());
 
-    /// <summary>Null when the file decodes, otherwise what went wrong.</summary>
-    private static string? TryDecode(string file)
+    /// <summary>
+    /// True when every pixel's three colour bytes are equal. MLImage decodes every file to 4 bytes per pixel (BGRA or
+    /// RGBA; either way the colour bytes are the first three), so a gray PNG or JPEG is recognised by its content.
+    /// </summary>
+    internal static bool IsGray(ReadOnlySpan<byte> pixels)
     {
+        for (int i = 0; i + 2 < pixels.Length; i += 4)
+        {
+            if (pixels[i] != pixels[i + 1] || pixels[i] != pixels[i + 2]) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Null when the file decodes (with its size and whether it is gray), otherwise what went wrong.</summary>
+    private static string? TryDecode(string file, out int width, out int height, out bool grayscale)
+    {
+        width = height = 0;
+        grayscale = false;
         try
         {
             using MLImage image = MLImage.CreateFromFile(file);
+            width = image.Width;
+            height = image.Height;
+            grayscale = IsGray(image.Pixels);
             return image.Width > 0 && image.Height > 0 ? null : "empty image";
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or UnauthorizedAccessException or NotSupportedException)

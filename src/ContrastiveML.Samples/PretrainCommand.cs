@@ -192,6 +192,8 @@ internal static class PretrainCommand
             pipeline = MethodEstimator.For(ml, options);
         }
         foreach (string line in choices.Lines()) output.WriteLine($"  {line}");
+        // Ctrl+C / SIGTERM: the trainer checkpoints the step in flight and stops (ConsoleInterrupt).
+        options.CancellationToken = cancellation;
 
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {options.Epochs} epochs" +
                          (settings.Minutes is double m ? $", budget {m} min" : "") + (settings.MaxSteps is int s ? $", at most {s} steps" : "") +

@@ -47,14 +47,7 @@ public sealed class PlotTests : IDisposable
         using MLImage scatterImage = MLImage.CreateFromFile(scatter);
         Assert.Equal((800, 500), (lossImage.Width, lossImage.Height));
         Assert.Equal((800, 600), (scatterImage.Width, scatterImage.Height));
-        Assert.Contains(PngChart.Palette[2], Colours(scatterImage));
-    }
-
-    [Fact]
-    public void TicksAreRoundNumbersInsideTheRange()
-    {
-        Assert.Equal(new[] { 0.0, 2, 4, 6, 8, 10 }, PngChart.Ticks(0, 10));
-        Assert.Equal(new[] { 0.5, 1.0, 1.5 }, PngChart.Ticks(0.32, 1.7).Select(t => Math.Round(t, 9)));
+        Assert.Contains(ChartStyle.Palette[2], Colours(scatterImage));
     }
 
     [Fact]
@@ -74,12 +67,12 @@ public sealed class PlotTests : IDisposable
         }
     }
 
-    private static HashSet<SkiaSharp.SKColor> Colours(MLImage image)
+    private static HashSet<ScottPlot.Color> Colours(MLImage image)
     {
         // MLImage holds BGRA32 pixels.
         ReadOnlySpan<byte> pixels = image.Pixels;
-        var colours = new HashSet<SkiaSharp.SKColor>();
-        for (int i = 0; i < pixels.Length; i += 4) colours.Add(new SkiaSharp.SKColor(pixels[i + 2], pixels[i + 1], pixels[i], 255));
+        var colours = new HashSet<ScottPlot.Color>();
+        for (int i = 0; i < pixels.Length; i += 4) colours.Add(new ScottPlot.Color(pixels[i + 2], pixels[i + 1], pixels[i], (byte)255));
         return colours;
     }
 }

@@ -76,7 +76,7 @@ public sealed class ReportCommandTests : IDisposable
         using MLImage loss = MLImage.CreateFromFile(Path.Combine(plots, AccuracyPlots.LossCurvesFile));
         Assert.Equal((800, 500), (accuracy.Width, accuracy.Height));
         Assert.Equal((800, 500), (loss.Width, loss.Height));
-        Assert.Contains(PngChart.Palette[0], Colours(accuracy)); // the bars
+        Assert.Contains(ChartStyle.Palette[0], Colours(accuracy)); // the bars
     }
 
     [Fact]
@@ -166,11 +166,11 @@ public sealed class ReportCommandTests : IDisposable
         }
     }
 
-    private static HashSet<SkiaSharp.SKColor> Colours(MLImage image)
+    private static HashSet<ScottPlot.Color> Colours(MLImage image)
     {
         ReadOnlySpan<byte> pixels = image.Pixels; // BGRA32
-        var colours = new HashSet<SkiaSharp.SKColor>();
-        for (int i = 0; i < pixels.Length; i += 4) colours.Add(new SkiaSharp.SKColor(pixels[i + 2], pixels[i + 1], pixels[i], 255));
+        var colours = new HashSet<ScottPlot.Color>();
+        for (int i = 0; i < pixels.Length; i += 4) colours.Add(new ScottPlot.Color(pixels[i + 2], pixels[i + 1], pixels[i], (byte)255));
         return colours;
     }
 }

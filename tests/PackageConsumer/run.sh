@@ -23,7 +23,9 @@ cat > "$work/consumer/Consumer.csproj" <<PROJ
     <ImplicitUsings>enable</ImplicitUsings>
     <Nullable>enable</Nullable>
     <PlatformTarget>x64</PlatformTarget>
-    <NoWarn>\$(NoWarn);NU1603</NoWarn>
+    <!-- No NU1603 to suppress: the packages depend on SkiaSharp 3.119.4 themselves (pinned centrally), so NuGet does not
+         go looking for the 3.119.2 ImageAnalytics asks for; warnings as errors keeps it that way. -->
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
     <RestoreAdditionalProjectSources>$work/packages</RestoreAdditionalProjectSources>
   </PropertyGroup>
   <ItemGroup>

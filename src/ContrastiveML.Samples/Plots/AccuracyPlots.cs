@@ -1,5 +1,5 @@
 using System.Globalization;
-using SkiaSharp;
+using ScottPlot;
 
 namespace ContrastiveML.Samples.Plots;
 
@@ -13,43 +13,51 @@ internal static class AccuracyPlots
     public const string LossCurvesFile = "loss-curves.png";
 
     /// <summary>Colours of the reference lines: raw pixels, random init, cross-entropy.</summary>
-    internal static readonly SKColor RawColor = new(0x55, 0x55, 0x55), RandomColor = new(0xd6, 0x27, 0x28), CrossEntropyColor = new(0x2c, 0xa0, 0x2c);
+    internal static readonly Color RawColor = Color.FromHex("#555555"), RandomColor = Color.FromHex("#d62728"), CrossEntropyColor = Color.FromHex("#2ca02c");
 
     /// <summary>
-    /// Writes <see cref="AccuracyFile"/>: one bar per contrastive method (best first), dashed lines at the raw-pixel,
-    /// random-init and (when present) cross-entropy accuracies. The y axis starts near the lowest figure, since all of
-    /// them lie within a few points. Returns its path.
+    /// Writes <see cref="AccuracyFile"/> (800 x 500): one bar per contrastive method (best first) with its value on top,
+    /// dashed lines at the raw-pixel, random-init and (when present) cross-entropy accuracies, named in the legend. The y
+    /// axis starts near the lowest figure, since all of them lie within a few points. Returns its path.
     /// </summary>
     public static string Accuracy(IReadOnlyList<ProbeResult> results, string directory)
     {
         Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, AccuracyFile);
         ProbeResult[] methods = results.Where(r => !r.IsCrossEntropy).OrderByDescending(r => r.Accuracy).ToArray();
         ProbeResult? crossEntropy = results.FirstOrDefault(r => r.IsCrossEntropy);
         (double raw, string rawOthers) = Shared(results, r => r.RawPixelAccuracy);
         (double random, string randomOthers) = Shared(results, r => r.RandomEncoderAccuracy);
         var all = methods.Select(m => 100 * m.Accuracy).Append(raw).Append(random).Concat(crossEntropy is null ? Array.Empty<double>() : new[] { 100 * crossEntropy.Accuracy }).ToArray();
         double yMin = Math.Floor(all.Min() - 2), yMax = Math.Min(100, Math.Ceiling(all.Max() + 2));
-        using var chart = new PngChart(800, 500, 0, Math.Max(1, methods.Length), yMin, yMax,
-            "Linear-probe test accuracy per pretraining method", "method", "test accuracy (%)", legendWidth: 260, xTicks: false);
-        for (int i = 0; i < methods.Length; i++)
+
+        Plot plot = ChartStyle.Create("Linear-probe test accuracy per pretraining method", "method", "test accuracy (%)");
+        var bars = methods.Select((m, i) => new Bar
         {
-            double value = 100 * methods[i].Accuracy;
-            chart.Bar(i + 0.5, 0.3, value, PngChart.Palette[0]);
-            chart.ValueLabel(i + 0.5, value, value.ToString("F2", CultureInfo.InvariantCulture));
-            chart.CategoryLabel(i + 0.5, methods[i].Method);
-        }
+            Position = i,
+            Value = 100 * m.Accuracy,
+            // Bars rise from the axis floor: the accuracies differ by points, which bars from 0 would flatten.
+            ValueBase = yMin,
+            FillColor = ChartStyle.Palette[0],
+            Size = 0.6,
+            Label = (100 * m.Accuracy).ToString("F2", CultureInfo.InvariantCulture),
+        }).ToList();
+        plot.Add.Bars(bars);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, methods.Length).Select(i => (double)i).ToArray(), methods.Select(m => m.Method).ToArray());
+
         // The references as dashed lines named in the legend (labels on the lines would sit on the bars).
-        void Reference(double value, SKColor color, string name, string others = "")
+        void Reference(double value, Color color, string name, string others = "")
         {
-            chart.HorizontalLine(value, color);
-            chart.AddLegend($"{name} {value.ToString("F2", CultureInfo.InvariantCulture)}{others}", color);
+            var line = plot.Add.HorizontalLine(value, 2, color, LinePattern.Dashed);
+            line.LegendText = $"{name} {value.ToString("F2", CultureInfo.InvariantCulture)}{others}";
         }
         if (crossEntropy != null) Reference(100 * crossEntropy.Accuracy, CrossEntropyColor, "supervised cross-entropy");
         Reference(random, RandomColor, "random-init encoder", randomOthers);
         Reference(raw, RawColor, "raw pixels", rawOthers);
-        chart.SavePng(path);
-        return path;
+        // Below the chart: three long entries at the right would squeeze the bars into half the picture.
+        plot.ShowLegend(Edge.Bottom);
+        plot.Axes.SetLimits(-0.5, Math.Max(1, methods.Length) - 0.5, yMin, yMax);
+        return ChartStyle.Save(plot, Path.Combine(directory, AccuracyFile), 800, 500);
     }
 
     /// <summary>
@@ -65,33 +73,31 @@ internal static class AccuracyPlots
     }
 
     /// <summary>
-    /// Writes <see cref="LossCurvesFile"/>: each run's training loss against seconds of training, divided by its first
-    /// report's loss (the losses of different methods live on different scales: NT-Xent near ln(2N), cross-entropy
-    /// near ln(10), margins near 0). Runs without a recorded curve are left out. Returns its path.
+    /// Writes <see cref="LossCurvesFile"/> (800 x 500): each run's training loss against seconds of training, divided by
+    /// its first report's loss (the losses of different methods live on different scales: NT-Xent near ln(2N),
+    /// cross-entropy near ln(10), margins near 0). Runs without a recorded curve are left out. Returns its path.
     /// </summary>
     public static string LossCurves(IReadOnlyList<ProbeResult> results, string directory)
     {
         Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, LossCurvesFile);
-        ProbeResult[] withCurves = results.Where(r => r.LossCurve.Count > 0).ToArray();
-        var curves = withCurves.Select(r =>
+        var curves = results.Where(r => r.LossCurve.Count > 0).Select(r =>
         {
             double first = r.LossCurve[0].Loss;
             double scale = Math.Abs(first) > 1e-12 ? first : 1;
-            return (r.Method, Points: r.LossCurve.Select(p => (p.Seconds, p.Loss / scale)).ToList());
+            return (r.Method, Seconds: r.LossCurve.Select(p => p.Seconds).ToArray(), Relative: r.LossCurve.Select(p => p.Loss / scale).ToArray());
         }).ToArray();
-        double xMax = curves.Length == 0 ? 1 : curves.Max(c => c.Points.Max(p => p.Seconds));
-        double yMin = curves.Length == 0 ? 0 : Math.Min(0, curves.Min(c => c.Points.Min(p => p.Item2)));
-        double yMax = curves.Length == 0 ? 1 : curves.Max(c => c.Points.Max(p => p.Item2)) * 1.05;
-        using var chart = new PngChart(800, 500, 0, xMax, yMin, yMax, "Training loss of each method, relative to its first report",
-                                       "seconds of pretraining", "loss / first reported loss", legendWidth: 130);
+        Plot plot = ChartStyle.Create("Training loss of each method, relative to its first report", "seconds of pretraining", "loss / first reported loss");
         for (int i = 0; i < curves.Length; i++)
         {
-            SKColor color = PngChart.Palette[i % PngChart.Palette.Count];
-            chart.Line(curves[i].Points, color);
-            chart.AddLegend(curves[i].Method, color);
+            var line = plot.Add.ScatterLine(curves[i].Seconds, curves[i].Relative, ChartStyle.Palette[i % ChartStyle.Palette.Count]);
+            line.LineWidth = 2;
+            line.LegendText = curves[i].Method;
         }
-        chart.SavePng(path);
-        return path;
+        if (curves.Length > 0) plot.ShowLegend(Edge.Right);
+        // From 0 (or below, for a negative loss), as the single-run loss chart.
+        double low = curves.Length == 0 ? 0 : Math.Min(0, curves.Min(c => c.Relative.Min()));
+        double high = curves.Length == 0 ? 1 : Math.Max(low + 1e-9, 1.05 * curves.Max(c => c.Relative.Max()));
+        plot.Axes.SetLimitsY(low, high);
+        return ChartStyle.Save(plot, Path.Combine(directory, LossCurvesFile), 800, 500);
     }
 }

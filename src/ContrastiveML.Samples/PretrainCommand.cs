@@ -191,6 +191,8 @@ internal static class PretrainCommand
             pipeline = MethodEstimator.For(ml, options);
         }
         foreach (string line in choices.Lines()) output.WriteLine($"  {line}");
+        // Ctrl+C and SIGTERM stop training after the step in flight (and checkpoint it with --checkpoint-dir).
+        options.CancellationToken = cancellation;
 
         output.WriteLine($"pretraining {settings.Method} with {settings.Encoder}: up to {options.Epochs} epochs" +
                          (settings.Minutes is double m ? $", budget {m} min" : "") + (settings.MaxSteps is int s ? $", at most {s} steps" : "") +

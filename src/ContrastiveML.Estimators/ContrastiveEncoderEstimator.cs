@@ -290,6 +290,11 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         var augmentation = new SimClrOptions().AugmentationFor(shape);
         var evaluator = new OnlineEvaluator(evaluation, shape, InputNormalization(statistics), held, bank, augmentation, seed, device, clock.Elapsed.TotalSeconds);
         clock.Stop();
+        log($"{MethodName}: evaluating on {held.Count} held-out images" +
+            (labels == null ? " without labels (alignment, uniformity, effective rank; accuracy needs labels: set Evaluation.LabelColumnName)"
+             : bank != null ? $", kNN (k = {evaluation.Neighbors}, cosine) against {bank.Count} labelled training images"
+             : $", kNN (k = {evaluation.Neighbors}, cosine) leave-one-out among them (the training rows have no '{labels.ColumnName}' column)") +
+            $"; raw pixels: {OnlineEvaluationText.Describe(evaluator.Pixels)}.");
         return evaluator;
     }
 

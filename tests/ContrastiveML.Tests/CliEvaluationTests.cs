@@ -52,7 +52,7 @@ public sealed class CliEvaluationTests : IDisposable
         Assert.Contains("too few images to hold out", run.Output);
         Assert.Contains("no labels, so no accuracy", run.Output);
         Assert.Matches(@"pretrained: +alignment \d+\.\d+, uniformity -?\d+\.\d+, effective rank \d+\.\d", run.Output);
-        Assert.DoesNotContain("kNN", run.Output);
+        Assert.DoesNotMatch(@"kNN \d", run.Output); // no accuracy figure (the defaults' reasons may name kNN)
     }
 
     [Fact]

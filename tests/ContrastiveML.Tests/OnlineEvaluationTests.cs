@@ -119,28 +119,6 @@ public class OnlineEvaluationTests
         Assert.Equal("Evaluation.LabelColumnName", error.ParamName);
     }
 
-    [Fact]
-    public void A_short_time_budget_evaluates_on_an_even_subset_and_measures_the_references_on_it()
-    {
-        var ml = new MLContext(1);
-        IDataView train = ml.Data.LoadFromEnumerable(Halves(400, 1));
-        IDataView held = ml.Data.LoadFromEnumerable(Halves(400, 2));
-        SimClrOptions options = Options(new OnlineEvaluationOptions { Data = held, LabelColumnName = "Label" }, maxSteps: 2);
-        // 0.06 seconds: no evaluation of 1,200 images fits in 2.5% of it, so the evaluator keeps its minimum.
-        options.MaxMinutes = 0.001;
-        EvaluationReport evaluation = ml.Transforms.SimClr(options).Fit(train).Report.Evaluation!;
-        Assert.Equal(OnlineEvaluator.MinimumRows, evaluation.HeldOutRows);
-        Assert.Equal(OnlineEvaluator.MinimumRows, evaluation.BankRows);
-        // Evenly spread, so both classes are still there and the pixels still separate them perfectly.
-        Assert.Equal(1.0, evaluation.Pixels.KnnAccuracy);
-
-        // Without a budget every image is used.
-        SimClrOptions unbounded = Options(new OnlineEvaluationOptions { Data = held, LabelColumnName = "Label" }, maxSteps: 1);
-        EvaluationReport all = ml.Transforms.SimClr(unbounded).Fit(train).Report.Evaluation!;
-        Assert.Equal(400, all.HeldOutRows);
-        Assert.Equal(400, all.BankRows);
-    }
-
     [Theory]
     [InlineData("HoldOutFraction", 0.0)]
     [InlineData("HoldOutFraction", 0.6)]

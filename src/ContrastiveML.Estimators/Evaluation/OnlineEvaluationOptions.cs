@@ -58,13 +58,6 @@ public sealed class OnlineEvaluationOptions
     /// <summary>With <see cref="EverySteps"/> null: the largest share of training time the periodic evaluations may take.</summary>
     public double MaxTimeFraction = 0.02;
 
-    /// <summary>
-    /// With a time budget (<see cref="ContrastiveEncoderOptions.MaxMinutes"/>): the largest share of it the start and end
-    /// evaluations may take together. When one batch shows they would take more, they run on an evenly spread subset of
-    /// the held-out and bank images (at least 200 each; <see cref="EvaluationReport.HeldOutRows"/> says how many).
-    /// </summary>
-    public double MaxStartEndTimeFraction = 0.025;
-
     /// <summary>Checks every option; throws <see cref="ArgumentOutOfRangeException"/> naming it.</summary>
     internal void Validate()
     {
@@ -74,7 +67,6 @@ public sealed class OnlineEvaluationOptions
         Check(Neighbors >= 1, nameof(Neighbors), Neighbors, "at least 1");
         Check(EverySteps is null || EverySteps >= 1, nameof(EverySteps), EverySteps, "null (spaced by time) or at least 1");
         Check(MaxTimeFraction > 0 && MaxTimeFraction < 1, nameof(MaxTimeFraction), MaxTimeFraction, "in (0, 1)");
-        Check(MaxStartEndTimeFraction > 0 && MaxStartEndTimeFraction < 1, nameof(MaxStartEndTimeFraction), MaxStartEndTimeFraction, "in (0, 1)");
         if (LabelColumnName is not null && string.IsNullOrWhiteSpace(LabelColumnName))
             throw new ArgumentException("The evaluation label column must be null (no labels) or a column name.", nameof(LabelColumnName));
     }

@@ -30,14 +30,6 @@ public static class OnlineEvaluationText
         return latest.Warning is string warning ? figures + " " + warning : figures;
     }
 
-    /// <summary>What an evaluation measures on which images (the log line before the first evaluation).</summary>
-    public static string Setup(EvaluationReport r) =>
-        $"evaluating on {r.HeldOutRows} held-out images" +
-        (!r.HasLabels ? " without labels (alignment, uniformity, effective rank; accuracy needs labels: set Evaluation.LabelColumnName)"
-         : r.BankRows > 0 ? $", kNN (k = {r.Neighbors}, cosine) against {r.BankRows} labelled training images"
-         : $", kNN (k = {r.Neighbors}, cosine) leave-one-out among them") +
-        $"; raw pixels: {Describe(r.Pixels)}.";
-
     /// <summary>An accuracy as a percentage with one decimal, invariant culture.</summary>
     public static string Percent(double accuracy) => (accuracy * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
 }

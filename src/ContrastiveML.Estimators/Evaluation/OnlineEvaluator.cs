@@ -27,13 +27,12 @@ internal sealed class OnlineEvaluator : IDisposable
     private readonly OnlineEvaluationOptions _options;
     private readonly ImageShape _shape;
     private readonly OnnxInputNormalization _normalization;
-    private readonly Tensor _firstViews, _secondViews;
-    private Tensor _held;
-    private Tensor? _bank;
-    private long[]? _heldLabels, _bankLabels;
+    private readonly Tensor _held, _firstViews, _secondViews;
+    private readonly Tensor? _bank;
+    private readonly long[]? _heldLabels, _bankLabels;
     private readonly List<EvaluationPoint> _points = new();
     private readonly Stopwatch _spent = new();
-    private EvaluationPoint? _pixels;
+    private readonly EvaluationPoint _pixels;
     private readonly double _secondsBefore;
 
     /// <param name="options">The evaluation options.</param>
@@ -69,69 +68,12 @@ internal sealed class OnlineEvaluator : IDisposable
             _firstViews = augmenter.MakeView(unit, generator).div(normalization.Scale).MoveToOuterDisposeScope();
             _secondViews = augmenter.MakeView(unit, generator).div(normalization.Scale).MoveToOuterDisposeScope();
         }
+        using (NewDisposeScope())
+        {
+            Func<Tensor, Tensor> flatten = raw => raw.reshape(raw.shape[0], -1).mul(normalization.Scale);
+            _pixels = Measure(flatten, step: -1, seconds: 0, linear: true);
+        }
         _spent.Stop();
-    }
-
-    /// <summary>Fewest held-out (and bank) images <see cref="FitToBudget"/> leaves: below that an accuracy is too noisy to read.</summary>
-    public const int MinimumRows = 200;
-
-    /// <summary>
-    /// Before the first evaluation: with a time budget, times the encoder on one batch of held-out images and, when the
-    /// start and end evaluations would together take more than <see cref="OnlineEvaluationOptions.MaxStartEndTimeFraction"/>
-    /// of the budget, evaluates on an evenly spread subset of the held-out and bank images instead (at least
-    /// <see cref="MinimumRows"/>), so that evaluation stays a small share of a short run on a slow or busy machine; then
-    /// measures the raw-pixel reference on the images kept. Every evaluation, references included, uses the same images.
-    /// </summary>
-    public void FitToBudget(nn.Module<Tensor, Tensor> encoder, double? budgetSeconds)
-    {
-        _spent.Start();
-        try
-        {
-            if (budgetSeconds is double budget)
-            {
-                int probe = (int)Math.Min(EmbedBatchSize, _held.shape[0]);
-                encoder.eval();
-                var clock = Stopwatch.StartNew();
-                using (no_grad())
-                using (NewDisposeScope())
-                {
-                    encoder.call(_normalization.Apply(_held.narrow(0, 0, probe), _shape.Channels, _shape.Height, _shape.Width));
-                }
-                double perImage = clock.Elapsed.TotalSeconds / probe;
-                long images = _held.shape[0] + (_bank?.shape[0] ?? 0) + 2 * _firstViews.shape[0];
-                double startAndEnd = 2 * perImage * images;
-                double allowed = _options.MaxStartEndTimeFraction * budget;
-                if (startAndEnd > allowed) Keep(allowed / startAndEnd);
-            }
-            using (NewDisposeScope())
-            {
-                Func<Tensor, Tensor> flatten = raw => raw.reshape(raw.shape[0], -1).mul(_normalization.Scale);
-                _pixels = Measure(flatten, step: -1, seconds: 0, linear: true);
-            }
-        }
-        finally
-        {
-            _spent.Stop();
-        }
-    }
-
-    /// <summary>Keeps an evenly spread <paramref name="fraction"/> of the held-out and bank images (at least <see cref="MinimumRows"/> each).</summary>
-    private void Keep(double fraction)
-    {
-        (Tensor, long[]?) Subset(Tensor images, long[]? labels)
-        {
-            long count = images.shape[0];
-            long kept = Math.Min(count, Math.Max(MinimumRows, (long)(count * fraction)));
-            if (kept == count) return (images, labels);
-            // Even spacing: image folders come sorted by class, so a prefix would miss classes.
-            long[] rows = Enumerable.Range(0, (int)kept).Select(i => i * count / kept).ToArray();
-            using Tensor index = tensor(rows, device: images.device);
-            Tensor subset = images.index_select(0, index);
-            images.Dispose();
-            return (subset, labels == null ? null : rows.Select(r => labels[r]).ToArray());
-        }
-        (_held, _heldLabels) = Subset(_held, _heldLabels);
-        if (_bank is not null) (_bank, _bankLabels) = Subset(_bank, _bankLabels);
     }
 
     /// <summary>Held-out images evaluated on.</summary>
@@ -140,8 +82,8 @@ internal sealed class OnlineEvaluator : IDisposable
     /// <summary>Evaluations so far, in order.</summary>
     public IReadOnlyList<EvaluationPoint> Points => _points;
 
-    /// <summary>The raw-pixel reference (measured by <see cref="FitToBudget"/>).</summary>
-    public EvaluationPoint Pixels => _pixels ?? throw new InvalidOperationException("FitToBudget measures the raw-pixel reference first.");
+    /// <summary>The raw-pixel reference.</summary>
+    public EvaluationPoint Pixels => _pixels;
 
     /// <summary>Seconds spent evaluating so far.</summary>
     public double Seconds => _secondsBefore + _spent.Elapsed.TotalSeconds;
@@ -189,16 +131,16 @@ internal sealed class OnlineEvaluator : IDisposable
         }
     }
 
-    /// <summary>The report of every evaluation so far (<paramref name="includePoints"/> false: the set-up alone, before the first).</summary>
-    public EvaluationReport Report(bool includePoints = true) => new()
+    /// <summary>The report of every evaluation so far (at least the random-init one).</summary>
+    public EvaluationReport Report() => new()
     {
         Neighbors = _options.Neighbors,
         KnnMetric = "cosine similarity, majority vote" + (_heldLabels != null && _bank is null ? ", leave-one-out on the held-out images" : ", bank of labelled training images"),
         HeldOutRows = HeldOutRows,
         BankRows = _bank is null ? 0 : (int)_bank.shape[0],
         HasLabels = _heldLabels != null,
-        Pixels = Pixels,
-        Points = includePoints ? _points.ToList() : Array.Empty<EvaluationPoint>(),
+        Pixels = _pixels,
+        Points = _points.ToList(),
         Seconds = Seconds,
     };
 

@@ -71,12 +71,7 @@ internal sealed class ContrastiveTrainer
             _log($"{method.Name} evaluation after step {step} ({evaluator.Seconds - before:F1} s): {Evaluation.OnlineEvaluationText.Describe(point)}" +
                  (point.Warning is string w ? " " + w : ""));
         }
-        if (evaluator != null)
-        {
-            evaluator.FitToBudget(method.Encoder, budget?.TotalSeconds);
-            _log($"{method.Name}: {Evaluation.OnlineEvaluationText.Setup(evaluator.Report(includePoints: false))}");
-            Evaluate(final: false);
-        }
+        if (evaluator != null) Evaluate(final: false);
         if (resume != null)
         {
             CheckFingerprint(checkpointPath!, resume.Fingerprint, fingerprint);

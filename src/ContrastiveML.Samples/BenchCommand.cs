@@ -133,7 +133,7 @@ internal static class BenchCommand
             ["quick"] = settings.Quick,
             ["tiny"] = settings.Tiny,
         };
-        output.WriteLine($"machine: {Cpu()} ({Environment.ProcessorCount} logical CPUs), device {device.type}, libtorch threads {get_num_threads()}");
+        output.WriteLine($"machine: {kernels.Facts.Model} ({Environment.ProcessorCount} logical CPUs), device {device.type}, libtorch threads {get_num_threads()}");
         output.WriteLine(kernels.Summary);
 
         if (settings.Runs(BenchSection.Training) || settings.Runs(BenchSection.Methods))
@@ -585,7 +585,7 @@ internal static class BenchCommand
         ["oneDnnIsa"] = kernels.OneDnnEnabled ? kernels.OneDnnIsa : "off (ATen kernels)",
         ["cpuKernelCheck"] = kernels.Check.ToString(),
         ["processorCount"] = Environment.ProcessorCount,
-        ["cpuModel"] = Cpu(),
+        ["cpuModel"] = kernels.Facts.Model,
         ["libtorchThreads"] = get_num_threads(),
         ["device"] = device.type.ToString(),
         ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
@@ -598,15 +598,6 @@ internal static class BenchCommand
         loadavg ??= File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg") : null;
         string? first = loadavg?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
         return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value : null;
-    }
-
-    /// <summary>The CPU model from /proc/cpuinfo, or "unknown".</summary>
-    private static string Cpu()
-    {
-        const string path = "/proc/cpuinfo";
-        if (!File.Exists(path)) return "unknown";
-        string? line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-        return line == null ? "unknown" : line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
     }
 
     private static IDataView SyntheticPixels(MLContext ml, ImageShape shape, int rows)

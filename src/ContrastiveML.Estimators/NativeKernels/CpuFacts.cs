@@ -17,7 +17,7 @@ public sealed record CpuFacts(string Model, bool IsX86, bool ReportsAvx512, bool
         if (!OperatingSystem.IsLinux())
         {
             // Outside Linux the OS reports caches through its own APIs, which oneDNN reads; only the ISA is looked at.
-            return new CpuFacts(RuntimeInformation.OSDescription, x86, x86 && Avx512F.IsSupported, ReportsCacheTopology: true);
+            return new CpuFacts("unknown", x86, x86 && Avx512F.IsSupported, ReportsCacheTopology: true);
         }
         return FromLinux(SafeRead("/proc/cpuinfo"), Directory.Exists("/sys/devices/system/cpu/cpu0/cache")
             && Directory.EnumerateDirectories("/sys/devices/system/cpu/cpu0/cache", "index*").Any(), x86);

@@ -38,11 +38,13 @@ internal static class CpuKernelPolicy
         bool noTopology = facts.IsX86 && !facts.ReportsCacheTopology;
 
         string isa;
-        string? userVariable = controls.GetEnvironment(IsaVariableNew) is not null ? IsaVariableNew
-                             : controls.GetEnvironment(IsaVariable) is not null ? IsaVariable : null;
+        // The user's cap, under the spelling oneDNN itself would read first.
+        (string? userVariable, string? userValue) = new[] { IsaVariableNew, IsaVariable }
+            .Select(name => (Name: (string?)name, Value: controls.GetEnvironment(name)))
+            .FirstOrDefault(v => v.Value is not null);
         if (userVariable is not null)
         {
-            isa = $"{controls.GetEnvironment(userVariable)} (set in the environment as {userVariable})";
+            isa = $"{userValue} (set in the environment as {userVariable})";
         }
         else if (noTopology)
         {
@@ -78,7 +80,7 @@ internal static class CpuKernelPolicy
         throw new InvalidOperationException(
             $"{what}. Training here would give wrong results, so it stops before the first step. What you can set: " +
             $"{IsaVariable}=AVX or {IsaVariable}=SSE41 in the environment before the process starts" +
-            (userVariable is not null ? $" (now {userVariable}={controls.GetEnvironment(userVariable)}, which is respected)" : "") +
+            (userVariable is not null ? $" (now {userVariable}={userValue}, which is respected)" : "") +
             ", or train with Device = Cuda on a machine with a GPU.");
     }
 }

@@ -43,32 +43,33 @@ public static class KernelSelfCheck
         Network network = Network.Create(new Random(20261205));
         List<(string Name, double[] Values)> reference = Reference(network);
 
-        var runs = new List<float[]>[Runs];
+        double[] tolerances = reference.Select(r => RelativeTolerance * Math.Max(r.Values.Max(Math.Abs), 1e-6)).ToArray();
+        List<float[]>? first = null;
         double worst = 0, worstTolerance = 1;
         for (int run = 0; run < Runs; run++)
         {
-            runs[run] = Torch(network);
+            List<float[]> current = Torch(network);
             for (int t = 0; t < reference.Count; t++)
             {
                 (string name, double[] expected) = reference[t];
-                float[] actual = runs[run][t];
-                double tolerance = RelativeTolerance * Math.Max(expected.Max(Math.Abs), 1e-6);
+                float[] actual = current[t];
                 double difference = 0;
                 for (int i = 0; i < expected.Length && !double.IsNaN(difference); i++)
                 {
                     difference = float.IsNaN(actual[i]) ? double.NaN : Math.Max(difference, Math.Abs(actual[i] - expected[i]));
                 }
-                if (double.IsNaN(difference) || difference > tolerance)
+                if (double.IsNaN(difference) || difference > tolerances[t])
                 {
-                    return new KernelCheckResult(false, name, difference, tolerance, watch.Elapsed);
+                    return new KernelCheckResult(false, name, difference, tolerances[t], watch.Elapsed);
                 }
-                if (difference / tolerance > worst / worstTolerance) (worst, worstTolerance) = (difference, tolerance);
+                if (difference / tolerances[t] > worst / worstTolerance) (worst, worstTolerance) = (difference, tolerances[t]);
             }
-            for (int t = 0; t < reference.Count && run > 0; t++)
+            first ??= current;
+            for (int t = 0; t < reference.Count; t++)
             {
-                if (!runs[run][t].AsSpan().SequenceEqual(runs[0][t]))
+                if (!current[t].AsSpan().SequenceEqual(first[t]))
                 {
-                    double difference = runs[run][t].Zip(runs[0][t], (a, b) => (double)Math.Abs(a - b)).Max();
+                    double difference = current[t].Zip(first[t], (a, b) => (double)Math.Abs(a - b)).Max();
                     return new KernelCheckResult(false, $"{reference[t].Name} (two identical runs differ)", difference, 0, watch.Elapsed);
                 }
             }

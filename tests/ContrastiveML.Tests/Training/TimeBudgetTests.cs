@@ -18,24 +18,18 @@ namespace ContrastiveML.Tests;
 /// </remarks>
 public class TimeBudgetTests
 {
-    private sealed class Recorder : IProgress<TrainingProgress>
-    {
-        public List<TrainingProgress> Reports { get; } = new();
-        public void Report(TrainingProgress value) => Reports.Add(value);
-    }
-
     [Fact]
     public void ABudgetEndsTrainingAndTheScheduleFollowsTheClock()
     {
         var ml = new MLContext(1);
         IDataView data = TinyFits.Data(ml, 64);
-        var recorder = new Recorder();
+        var reports = new List<TrainingProgress>();
         SimClrOptions options = TinyFits.Options(batchSize: 8);
         options.MaxSteps = null;
         options.MaxMinutes = 0.1;
         options.LearningRate = 0.01;
         options.ProgressIntervalSeconds = 1e-6; // a report after every step
-        options.Progress = recorder;
+        options.Progress = new SynchronousProgress(reports.Add);
         var log = new List<string>();
         PixelStatistics statistics = PixelStatistics.Scan(data, "Pixels", TinyFits.Shape, options.PixelScale);
         manual_seed(1);
@@ -52,7 +46,7 @@ public class TimeBudgetTests
         Assert.Equal(report.Steps, method.CompletedSteps);
         Assert.Contains(log, line => line.Contains($"the time budget of 0.1 minutes ended training after {report.Steps} steps", StringComparison.Ordinal));
 
-        double[] rates = recorder.Reports.Select(r => r.LearningRate).ToArray();
+        double[] rates = reports.Select(r => r.LearningRate).ToArray();
         Assert.True(rates.Max() >= 0.5 * options.LearningRate, $"the warm-up ended within the budget: peak {rates.Max()}");
         Assert.True(rates[^1] < rates.Max(), $"the rate decays after its peak: last {rates[^1]}, peak {rates.Max()}");
     }

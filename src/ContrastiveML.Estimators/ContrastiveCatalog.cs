@@ -10,6 +10,22 @@ namespace ContrastiveML;
 public static class ContrastiveCatalog
 {
     /// <summary>
+    /// The estimator of the pretraining method whose options type is <typeparamref name="TOptions"/>: any of the library's
+    /// methods (the same estimator as its own catalog method) or a method registered at run time.
+    /// </summary>
+    /// <typeparam name="TOptions">The method's options type.</typeparam>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">The options.</param>
+    /// <exception cref="ArgumentException">No method takes <typeparamref name="TOptions"/>, or an option is invalid.</exception>
+    public static ContrastiveEncoderEstimator<TOptions> ContrastiveEncoder<TOptions>(this TransformsCatalog catalog, TOptions options)
+        where TOptions : ContrastiveEncoderOptions, new()
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return Methods.MethodRegistry.Get<TOptions>().CreateEstimator(MLNetInterop.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>
     /// SimCLR: pretrains an encoder on the images of <paramref name="inputColumnName"/> (no labels needed) and writes its
     /// embedding to <paramref name="outputColumnName"/>.
     /// </summary>

@@ -1,6 +1,7 @@
 using ContrastiveML.Data;
 using ContrastiveML.Encoders;
 using ContrastiveML.Evaluation;
+using ContrastiveML.Methods;
 using ContrastiveML.Onnx;
 using ContrastiveML.Scoring;
 using ContrastiveML.Training;
@@ -15,13 +16,14 @@ using static TorchSharp.torch;
 namespace ContrastiveML;
 
 /// <summary>
-/// The shared Fit of every contrastive pretraining estimator: validates the schema, streams the data into batches,
-/// trains the method's encoder with TorchSharp (CUDA when available, CPU otherwise), exports the encoder to ONNX,
-/// checks ONNX Runtime against TorchSharp on a probe batch, and returns a transformer made of stock ML.NET parts.
+/// The Fit of every contrastive pretraining estimator: validates the schema, streams the data into batches, trains the
+/// method's encoder with TorchSharp (CUDA when available, CPU otherwise), exports the encoder to ONNX, checks ONNX
+/// Runtime against TorchSharp on a probe batch, and returns a transformer made of stock ML.NET parts. What differs
+/// between methods comes from the method's registered descriptor (see <see cref="ContrastiveCatalog.ContrastiveEncoder{TOptions}"/>).
 /// </summary>
 /// <typeparam name="TOptions">The method's options.</typeparam>
-public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<ContrastiveEncoderTransformer>, ITrainingSetupSource
-    where TOptions : ContrastiveEncoderOptions
+public class ContrastiveEncoderEstimator<TOptions> : IEstimator<ContrastiveEncoderTransformer>, ITrainingSetupSource
+    where TOptions : ContrastiveEncoderOptions, new()
 {
     private const int ProbeBatchSize = 16;
 
@@ -29,84 +31,37 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     private static readonly object InitializationLock = new();
     private readonly IHostEnvironment _env;
     private readonly MLContext? _mlContext;
-
-    /// <summary>The ML.NET environment the estimator was created in: methods log their choices to its channels.</summary>
-    private protected IHostEnvironment Environment => _env;
+    private readonly MethodDescriptor<TOptions> _method;
 
     /// <summary>
-    /// For a log line: why a size the user left to the estimator (<paramref name="option"/> = null) came out as
-    /// <paramref name="size"/>: the paper's <paramref name="paperSize"/>, or less, for the reason
-    /// <paramref name="whySmaller"/> (which continues "the paper's N ..."); empty when the user gave the size.
+    /// Creates the estimator of the method registered for <typeparamref name="TOptions"/> for <paramref name="mlContext"/>
+    /// (its log receives progress; its CancelExecution stops Fit).
     /// </summary>
-    private protected static string DefaultSizeReason(string option, bool given, int size, int paperSize, string whySmaller) =>
-        given ? ""
-        : size < paperSize ? $" ({option} = null: the paper's {paperSize:N0} {whySmaller})"
-        : $" ({option} = null: the paper's size)";
+    /// <exception cref="ArgumentException">No method is registered for <typeparamref name="TOptions"/>, or an option is invalid.</exception>
+    public ContrastiveEncoderEstimator(MLContext mlContext, TOptions options)
+        : this(mlContext, options, MethodRegistry.Get<TOptions>())
+    {
+    }
 
-    private protected ContrastiveEncoderEstimator(IHostEnvironment env, TOptions options, string methodName)
+    internal ContrastiveEncoderEstimator(IHostEnvironment env, TOptions options, MethodDescriptor<TOptions> method)
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(method);
         options.Validate();
         _env = env;
         _mlContext = env as MLContext;
+        _method = method;
         Options = options;
-        MethodName = methodName;
     }
 
     /// <summary>The options this estimator trains with.</summary>
     private protected TOptions Options { get; }
 
     /// <summary>The method's display name, e.g. "SimCLR".</summary>
-    private protected string MethodName { get; }
+    private protected string MethodName => _method.DisplayName;
 
-    /// <summary>The class-label column a supervised method reads alongside the pixels; null (the default) for none.</summary>
-    private protected virtual string? LabelColumnName => null;
-
-    /// <summary>Rows per class in class-balanced batches (needs <see cref="LabelColumnName"/>); 0 (the default) for shuffled batches.</summary>
-    private protected virtual int BalancedSamplesPerClass => 0;
-
-    /// <summary>Creates the method (encoder, heads, augmentation, loss) for one Fit.</summary>
-    private protected abstract IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed);
-
-    /// <summary>
-    /// Creates the encoder whose embedding is exported (called under the initialisation lock, before
-    /// <see cref="CreateMethod(ImageEncoder, int, PixelStatistics, int, LabelColumn?)"/>); by default the one backbone the options name. A method with a composite encoder
-    /// (e.g. CMC's view split and per-view backbones) overrides it.
-    /// </summary>
-    private protected virtual ImageEncoder CreateEncoder(PixelStatistics statistics) =>
-        EncoderFactory.Create(Options.Encoder, Options.ImageShape!, Options.EncoderWidth, Options.EncoderPooling);
-
-    /// <summary>
-    /// The normalisation the exported graph applies to raw pixels before the encoder, and the parity check's reference
-    /// with it; by default the pixel scale and the data's per-channel mean and standard deviation, as the training loop's
-    /// <c>Normalize</c>. A method whose encoder reads [0, 1] pixels (and does not call <c>Normalize</c>) overrides it.
-    /// </summary>
-    private protected virtual OnnxInputNormalization InputNormalization(PixelStatistics statistics) =>
-        new(Options.PixelScale, statistics.Mean, statistics.Std);
-
-    /// <summary>Method-specific entries for the exported model's metadata_props (e.g. how the embedding is laid out); none by default.</summary>
-    private protected virtual IEnumerable<KeyValuePair<string, string>> ExtraMetadata(ImageEncoder encoder) => Array.Empty<KeyValuePair<string, string>>();
-
-
-    /// <summary>
-    /// Creates the method for one Fit after <see cref="ValidateData"/> has read the data, for methods whose modules depend
-    /// on it: <paramref name="statistics"/> (its row count, e.g. for MoCo's queue), <paramref name="batchSize"/>, and
-    /// <paramref name="labels"/>, the Fit's label column (its <see cref="LabelColumn.ClassCount"/> known once ValidateData
-    /// counted the rows; null when the method reads none; e.g. a classifier over the classes). Called under the
-    /// initialisation lock; by default it is <see cref="CreateMethod(ImageEncoder, int)"/>.
-    /// </summary>
-    private protected virtual IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, PixelStatistics statistics, int batchSize, LabelColumn? labels) =>
-        CreateMethod(encoder, seed);
-
-    /// <summary>
-    /// The column of an optional second output: the encoder's last feature map average-pooled to an S x S grid and
-    /// flattened channel-major (see <see cref="DenseOutputGridSize"/>); null (the default) for none.
-    /// </summary>
-    private protected virtual string? DenseOutputColumnName => null;
-
-    /// <summary>S, the side of the dense output's grid for <paramref name="encoder"/>; used only with <see cref="DenseOutputColumnName"/>.</summary>
-    private protected virtual int DenseOutputGridSize(ImageEncoder encoder) => DenseFeatureGrid.Resolve(null, encoder, "GridSize");
+    private string? DenseOutputColumnName => _method.DenseOutputColumn(Options);
 
     /// <summary>
     /// The input schema plus the output column: a known-size float vector (its size, the embedding dimension,
@@ -116,8 +71,8 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        PixelInput.Resolve(inputSchema, Options.InputColumnName, Options.ImageShape!, nameof(inputSchema));
-        if (LabelColumnName is string label) LabelColumn.Check(inputSchema, label, nameof(inputSchema));
+        PixelInput.Resolve(inputSchema, Options.InputColumnName, Options.RequiredImageShape, nameof(inputSchema));
+        if (_method.LabelColumn(Options) is string label) LabelColumn.Check(inputSchema, label, nameof(inputSchema));
         string[] outputs = OutputColumnNames();
         IEnumerable<SchemaShape.Column> columns = inputSchema
             .Where(c => !outputs.Contains(c.Name))
@@ -147,22 +102,22 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         using TrainingSetup setup = PrepareTraining(input, ml, seed, Log, CheckCanceled);
         var trainer = new ContrastiveTrainer(Options, Log, CheckCanceled);
         TrainingReport report = trainer.Train(setup.Method, setup.Reader, setup.Statistics, setup.BatchSize, setup.Device, seed, Options.Encoder.ToString(),
-                                              setup.Evaluator);
+                                              setup.Evaluator, setup.Normalization);
 
         CheckCanceled();
-        OnnxInputNormalization normalization = InputNormalization(setup.Statistics);
+        OnnxInputNormalization normalization = setup.Normalization;
         string pixelColumn = setup.PixelColumn;
         // ONNX graph inputs and outputs need distinct names: score a copy when the output replaces the input column.
         string onnxInput = pixelColumn == Options.OutputColumnName ? Options.OutputColumnName + ".Input" : pixelColumn;
         // The probe batch is the data's first rows: no shuffle buffer to fill for 16 images.
-        var probeReader = new PixelBatchReader(setup.Pixels, pixelColumn, Options.ImageShape!.Size, shuffleBufferSize: 0);
+        var probeReader = new PixelBatchReader(setup.Pixels, pixelColumn, Options.RequiredImageShape.Size, shuffleBufferSize: 0);
         byte[] onnx = ExportAndVerify(setup.Encoder, normalization, probeReader, setup.Statistics, seed, onnxInput, out double parity);
         Log($"{MethodName}: exported the encoder to ONNX ({onnx.Length} bytes); ONNX Runtime vs TorchSharp max |diff| = {parity:G3}" +
             (DenseOutputColumnName is null ? "." : " (embedding and dense output)."));
         report = report with { OnnxParityMaxAbsDifference = parity };
 
         ITransformer inner = BuildInner(ml, setup.Pixels, setup.Extractor, pixelColumn, onnxInput, onnx, Log);
-        return new ContrastiveEncoderTransformer(inner, onnx, report, Options.ImageShape!, Options.InputColumnName, Options.OutputColumnName, DenseOutputColumnName);
+        return new ContrastiveEncoderTransformer(inner, onnx, report, Options.RequiredImageShape, Options.InputColumnName, Options.OutputColumnName, DenseOutputColumnName);
     }
 
     TrainingSetup ITrainingSetupSource.PrepareTraining(IDataView input, int seed) =>
@@ -174,7 +129,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     /// </summary>
     private TrainingSetup PrepareTraining(IDataView input, MLContext ml, int seed, Action<string> log, Action checkCanceled)
     {
-        ImageShape shape = Options.ImageShape!;
+        ImageShape shape = Options.RequiredImageShape;
         PixelInput pixelInput = PixelInput.Resolve(input.Schema, Options.InputColumnName, shape, nameof(input));
         var evaluationClock = System.Diagnostics.Stopwatch.StartNew();
         IDataView? heldOut = null;
@@ -195,7 +150,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             }
         }
         evaluationClock.Stop();
-        LabelColumn? labels = LabelColumnName is string labelName ? LabelColumn.Resolve(input.Schema, labelName, nameof(input)) : null;
+        LabelColumn? labels = _method.LabelColumn(Options) is string labelName ? LabelColumn.Resolve(input.Schema, labelName, nameof(input)) : null;
 
         // Image input: extract planar CHW pixels once, through the same stock transformer the saved model will use.
         string pixelColumn = pixelInput.IsImage ? Options.OutputColumnName + ".Pixels" : Options.InputColumnName;
@@ -203,7 +158,13 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         IDataView pixels = extractor?.Transform(input) ?? input;
 
         PixelStatistics statistics = PixelStatistics.Scan(pixels, pixelColumn, shape, Options.PixelScale, checkCanceled);
-        ValidateData(pixels, statistics, labels, checkCanceled);
+        if (labels != null)
+        {
+            ClassLabelWording wording = _method.LabelWording ?? new ClassLabelWording(MethodName, "", "Check that the label column holds class labels (not row ids).");
+            ClassLabelCheck.Require(labels, pixels, statistics.RowCount, wording, checkCanceled);
+        }
+        _method.ValidateData?.Invoke(Options, statistics);
+        OnnxInputNormalization normalization = InputNormalization.For(Options.PixelScale, statistics, _method.ReadsUnitPixels);
         int batchSize = (int)Math.Min(Options.BatchSize, statistics.RowCount);
         if (batchSize < Options.BatchSize)
         {
@@ -225,10 +186,11 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         lock (InitializationLock)
         {
             manual_seed(seed);
-            encoder = CreateEncoder(statistics);
+            encoder = _method.CreateEncoder?.Invoke(Options, statistics)
+                      ?? EncoderFactory.Create(Options.Encoder, shape, Options.EncoderWidth, Options.EncoderPooling);
             try
             {
-                method = CreateMethod(encoder, seed, statistics, batchSize, labels);
+                method = _method.Create(new MethodBuildContext<TOptions>(_env, MethodName, Options, encoder, seed, statistics, batchSize, labels));
             }
             catch
             {
@@ -236,12 +198,12 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
                 throw;
             }
         }
-        var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize, labels, BalancedSamplesPerClass);
+        var reader = new PixelBatchReader(pixels, pixelColumn, shape.Size, Options.ShuffleBufferSize, labels, _method.BalancedSamplesPerClass(Options));
         OnlineEvaluator? evaluator;
         try
         {
             evaluator = heldOut == null ? null
-                : CreateEvaluator(Options.Evaluation!, heldOut, extractor, pixels, pixelColumn, statistics, seed, device, evaluationClock, log);
+                : CreateEvaluator(Options.Evaluation!, heldOut, extractor, pixels, pixelColumn, statistics, normalization, seed, device, evaluationClock, log);
         }
         catch
         {
@@ -250,7 +212,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             throw;
         }
         // All hold native (libtorch) memory; everything Fit returns lives in the exported ONNX bytes.
-        var setup = new TrainingSetup(Options, pixels, pixelColumn, extractor, statistics, batchSize, device, encoder, method, reader, evaluator);
+        var setup = new TrainingSetup(Options, pixels, pixelColumn, extractor, statistics, normalization, batchSize, device, encoder, method, reader, evaluator);
         try
         {
             method.MoveTo(device);
@@ -270,11 +232,11 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
     /// counts as evaluation time (<paramref name="clock"/> holds the split's).
     /// </summary>
     private OnlineEvaluator CreateEvaluator(OnlineEvaluationOptions evaluation, IDataView heldOut, ITransformer? extractor, IDataView pixels,
-                                            string pixelColumn, PixelStatistics statistics, int seed, Device device,
+                                            string pixelColumn, PixelStatistics statistics, OnnxInputNormalization normalization, int seed, Device device,
                                             System.Diagnostics.Stopwatch clock, Action<string> log)
     {
         clock.Start();
-        ImageShape shape = Options.ImageShape!;
+        ImageShape shape = Options.RequiredImageShape;
         IDataView heldPixels = extractor?.Transform(heldOut) ?? heldOut;
         LabelColumn? labels = null;
         bool bankHasLabels = false;
@@ -288,7 +250,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         int stride = (int)Math.Max(1, (statistics.RowCount + evaluation.MaxBankRows - 1) / evaluation.MaxBankRows);
         EvaluationRows? bank = bankHasLabels ? EvaluationRows.Read(pixels, pixelColumn, shape.Size, labels, evaluation.MaxBankRows, stride) : null;
         var augmentation = new SimClrOptions().AugmentationFor(shape);
-        var evaluator = new OnlineEvaluator(evaluation, shape, InputNormalization(statistics), held, bank, augmentation, seed, device, clock.Elapsed.TotalSeconds);
+        var evaluator = new OnlineEvaluator(evaluation, shape, normalization, held, bank, augmentation, seed, device, clock.Elapsed.TotalSeconds);
         clock.Stop();
         log($"{MethodName}: evaluating on {held.Count} held-out images" +
             (labels == null ? " without labels (alignment, uniformity, effective rank; accuracy needs labels: set Evaluation.LabelColumnName)"
@@ -298,18 +260,10 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         return evaluator;
     }
 
-    /// <summary>
-    /// Method-specific checks of the data before training (e.g. labels for supervised methods); <paramref name="labels"/>
-    /// is the resolved label column, null when the method reads none.
-    /// </summary>
-    private protected virtual void ValidateData(IDataView pixels, PixelStatistics statistics, LabelColumn? labels, Action checkCanceled)
-    {
-    }
-
     private byte[] ExportAndVerify(ImageEncoder encoder, OnnxInputNormalization normalization, PixelBatchReader reader,
                                    PixelStatistics statistics, int seed, string onnxInput, out double maxAbsDifference)
     {
-        ImageShape shape = Options.ImageShape!;
+        ImageShape shape = Options.RequiredImageShape;
         var metadata = new Dictionary<string, string>
         {
             ["contrastiveml.method"] = MethodName,
@@ -322,7 +276,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
             ["contrastiveml.training_rows"] = statistics.RowCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["contrastiveml.version"] = typeof(ContrastiveEncoderEstimator<>).Assembly.GetName().Version?.ToString() ?? "unknown",
         };
-        foreach (var (key, value) in ExtraMetadata(encoder)) metadata[key] = value;
+        foreach (var (key, value) in _method.ExtraMetadata?.Invoke(encoder) ?? Array.Empty<KeyValuePair<string, string>>()) metadata[key] = value;
         encoder.eval();
         encoder.to(CPU); // export reads weights on the CPU; the parity reference runs there too
         Tensor Normalized(Tensor raw) => normalization.Apply(raw, shape.Channels, shape.Height, shape.Width);
@@ -336,7 +290,7 @@ public abstract class ContrastiveEncoderEstimator<TOptions> : IEstimator<Contras
         }
 
         // The dense output: the trunk's feature map, pooled to S x S and flattened channel-major, beside the embedding.
-        int grid = DenseOutputGridSize(encoder);
+        int grid = _method.DenseOutputGridSize(Options, encoder);
         long denseWidth = (long)encoder.FeatureMapChannels * grid * grid;
         metadata["contrastiveml.dense_output"] = denseColumn;
         metadata["contrastiveml.dense_output_shape"] = $"{encoder.FeatureMapChannels},{grid},{grid}";

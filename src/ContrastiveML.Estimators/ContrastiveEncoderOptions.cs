@@ -1,3 +1,4 @@
+using ContrastiveML.Augmentation;
 using ContrastiveML.Encoders;
 using ContrastiveML.Evaluation;
 using ContrastiveML.Optimization;
@@ -160,6 +161,24 @@ public abstract class ContrastiveEncoderOptions
     /// </summary>
     public OnlineEvaluationOptions? Evaluation;
 
+    /// <summary>
+    /// The view-making augmentation; null picks the method's defaults for the image shape (SimCLR's paper defaults for
+    /// 3-channel input and <see cref="SimClrAugmentationOptions.ForSmallGrayscale"/> for 1-channel input, unless the
+    /// method says otherwise).
+    /// </summary>
+    public SimClrAugmentationOptions? Augmentation;
+
+    /// <summary>The augmentation to use for <paramref name="shape"/>: <see cref="Augmentation"/>, or the method's defaults.</summary>
+    internal virtual SimClrAugmentationOptions AugmentationFor(ImageShape shape) =>
+        Augmentation ?? (shape.Channels == 1 ? SimClrAugmentationOptions.ForSmallGrayscale() : new SimClrAugmentationOptions());
+
+    /// <summary>
+    /// <see cref="ImageShape"/>, which is required: options are validated when an estimator is created, so past that
+    /// point it is set; before it, a clear error names the option.
+    /// </summary>
+    internal ImageShape RequiredImageShape =>
+        ImageShape ?? throw new InvalidOperationException($"Option {nameof(ImageShape)} must be set (channels, height, width); found null.");
+
     /// <summary>Checks the options common to every method; throws <see cref="ArgumentOutOfRangeException"/> naming the option.</summary>
     internal virtual void Validate()
     {
@@ -186,6 +205,7 @@ public abstract class ContrastiveEncoderOptions
         }
         Require(ProgressIntervalSeconds > 0, nameof(ProgressIntervalSeconds), ProgressIntervalSeconds, "positive");
         Evaluation?.Validate();
+        Augmentation?.Validate();
     }
 
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming the option, the allowed values and the value found.</summary>

@@ -24,7 +24,7 @@ namespace ContrastiveML.Samples;
 internal static class MethodTrainingBench
 {
     /// <summary>The methods, in the order of the probe table.</summary>
-    internal static readonly string[] Methods = { "simclr", "supcon", "metric", "moco", "densecl", "cmc", "crossentropy" };
+    internal static readonly string[] Methods = ContrastiveML.Methods.MethodRegistry.BuiltIn.Select(m => m.CliName).ToArray();
 
     private const int WarmupSteps = 2;
 
@@ -91,7 +91,7 @@ internal static class MethodTrainingBench
         method.SetTraining(true);
         using TrainingOptimizer optimizer = TrainingOptimizer.Create(options, method.TrainableParameters());
         using var generator = new Generator(1, device);
-        using var normalization = new TrainingNormalization(setup.Statistics, shape, device);
+        using var normalization = new TrainingNormalization(setup.Normalization, device);
         using var scalars = new KeptScalars();
         Scalar pixelScale = scalars.Of(options.PixelScale);
 

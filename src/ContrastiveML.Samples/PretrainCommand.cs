@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using ContrastiveML.Augmentation;
 using ContrastiveML.Encoders;
+using ContrastiveML.Methods;
 using ContrastiveML.Evaluation;
 using ContrastiveML.Samples.Images;
 using ContrastiveML.Samples.Plots;
@@ -29,7 +30,7 @@ internal static class PretrainCommand
         var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
         var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
         var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), moco (MoCo v2, no labels), densecl (DenseCL, no labels), cmc (contrastive multiview coding: Lab L/ab views for 3 channels, frequency bands for 1; no labels), metric (triplet margin loss with semi-hard mining on the two views of each image; no labels), supcon (supervised contrastive) or crossentropy (supervised cross-entropy with a linear head); supcon and crossentropy need labels: first-level subfolders of --images, or the IDX labels.", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong("simclr", "supcon", "crossentropy", "moco", "densecl", "cmc", "metric");
+        method.AcceptOnlyFromAmong(MethodRegistry.BuiltIn.Select(m => m.CliName).ToArray());
         var epochs = new Option<int?>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first). Default: from the image count (about 100,000 images seen), or as many as --minutes allows." };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };
@@ -164,7 +165,7 @@ internal static class PretrainCommand
                 };
                 output.WriteLine(split.Description);
             }
-            pipeline = loadAndResize.Append(MethodEstimator.For(ml, options));
+            pipeline = loadAndResize.Append(MethodRegistry.For(options).CreateEstimator(ml, options));
         }
         else
         {
@@ -189,7 +190,7 @@ internal static class PretrainCommand
             }
             output.WriteLine($"Fashion-MNIST training images from '{settings.Idx}'{(settings.Limit is int n ? $" (first {n})" : "")}" +
                              (evaluate ? "; one in ten held out for evaluation (at most 1,000 used)." : settings.NoEval ? "." : "; too few to hold any out, so no evaluation."));
-            pipeline = MethodEstimator.For(ml, options);
+            pipeline = MethodRegistry.For(options).CreateEstimator(ml, options);
         }
         foreach (string line in choices.Lines()) output.WriteLine($"  {line}");
         // Ctrl+C and SIGTERM stop training after the step in flight (and checkpoint it with --checkpoint-dir).

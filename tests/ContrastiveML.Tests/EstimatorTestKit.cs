@@ -44,7 +44,7 @@ public sealed record EstimatorCase(string Name, bool UsesLabels, Func<Contrastiv
     {
         ContrastiveEncoderOptions options = Options();
         adjust?.Invoke(options);
-        return Samples.MethodEstimator.For(ml, options);
+        return Methods.MethodRegistry.For(options).CreateEstimator(ml, options);
     }
 
     /// <summary>Shown by the test runner as the theory's argument.</summary>
@@ -70,17 +70,25 @@ internal static class EstimatorTestKit
     public static LabelledEightByEightRow[] LabelledRows(int count, int classes = 3) =>
         Rows(count, (p, i) => new LabelledEightByEightRow { Pixels = p, Label = (uint)(i % classes) });
 
-    /// <summary>Every estimator of the library, with the options of its own test class.</summary>
-    public static IEnumerable<EstimatorCase> All()
+    /// <summary>The tiny options of each method's own test class, by the method's command-line name.</summary>
+    private static readonly Dictionary<string, Func<ContrastiveEncoderOptions>> TinyOptions = new()
     {
-        yield return new("SimCLR", false, () => TinyFits.Options(batchSize: 8));
-        yield return new("SupCon", true, () => SupConEstimatorTests.Options());
-        yield return new("MetricLearning", true, () => MetricLearningEstimatorTests.Options());
-        yield return new("MoCo", false, () => MoCoEstimatorTests.Options());
-        yield return new("DenseCL", false, () => DenseClEstimatorTests.Options());
-        yield return new("CMC", false, () => CmcEstimatorTests.Options());
-        yield return new("CrossEntropy", true, () => SupervisedPretrainingTests.Options());
-    }
+        ["simclr"] = () => TinyFits.Options(batchSize: 8),
+        ["supcon"] = () => SupConEstimatorTests.Options(),
+        ["metric"] = () => MetricLearningEstimatorTests.Options(),
+        ["moco"] = () => MoCoEstimatorTests.Options(),
+        ["densecl"] = () => DenseClEstimatorTests.Options(),
+        ["cmc"] = () => CmcEstimatorTests.Options(),
+        ["crossentropy"] = () => SupervisedPretrainingTests.Options(),
+    };
+
+    /// <summary>Every method of the library's registry, with the tiny options of its own test class.</summary>
+    public static IEnumerable<EstimatorCase> All() => Methods.MethodRegistry.BuiltIn.Select(method =>
+    {
+        Func<ContrastiveEncoderOptions> options = TinyOptions.TryGetValue(method.CliName, out var tiny) ? tiny
+            : throw new InvalidOperationException($"The registry's method '{method.CliName}' has no tiny test options: add them to EstimatorTestKit.TinyOptions.");
+        return new EstimatorCase(method.DisplayName, method.UsesLabels(options()), options);
+    });
 
     /// <summary><see cref="All"/> as xUnit theory data; <paramref name="labelsOnly"/> keeps the estimators that read labels.</summary>
     public static TheoryData<EstimatorCase> Cases(bool labelsOnly = false)
@@ -90,10 +98,9 @@ internal static class EstimatorTestKit
         return data;
     }
 
-    /// <summary>Sets the label column of a supervised method's options (each declares its own <c>LabelColumnName</c> field).</summary>
+    /// <summary>Sets the label column of a supervised method's options.</summary>
     public static void SetLabelColumn(ContrastiveEncoderOptions options, string name) =>
-        (options.GetType().GetField(nameof(SupConOptions.LabelColumnName))
-         ?? throw new InvalidOperationException($"{options.GetType().Name} has no label column.")).SetValue(options, name);
+        (options as LabelledEncoderOptions ?? throw new InvalidOperationException($"{options.GetType().Name} has no label column.")).LabelColumnName = name;
 
     /// <summary><paramref name="count"/> random 8x8 rows, each made with its pixels and index by <paramref name="make"/>.</summary>
     public static T[] Rows<T>(int count, Func<float[], int, T> make) =>

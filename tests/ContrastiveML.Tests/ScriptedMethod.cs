@@ -63,12 +63,24 @@ internal sealed class ScriptedMethod : IContrastiveMethod
 /// <summary>The shared Fit around a <see cref="ScriptedMethod"/>: the whole estimator path, with a scripted loss.</summary>
 internal sealed class ScriptedEstimator : ContrastiveEncoderEstimator<SimClrOptions>
 {
-    private readonly Func<ImageEncoder, ScriptedMethod> _create;
+    private readonly Holder _holder;
 
     public ScriptedEstimator(MLContext ml, SimClrOptions options, Func<ImageEncoder, ScriptedMethod> create)
-        : base(ml, options, "Scripted") => _create = create;
+        : this(ml, options, new Holder(create))
+    {
+    }
 
-    public ScriptedMethod? Method { get; private set; }
+    private ScriptedEstimator(MLContext ml, SimClrOptions options, Holder holder)
+        : base(ml, options, new Methods.MethodDescriptor<SimClrOptions>("scripted", "Scripted", c => holder.Method = holder.Create(c.Encoder)))
+        => _holder = holder;
 
-    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) => Method = _create(encoder);
+    public ScriptedMethod? Method => _holder.Method;
+
+    /// <summary>The factory and the method it made, shared by the descriptor and the estimator.</summary>
+    private sealed class Holder(Func<ImageEncoder, ScriptedMethod> create)
+    {
+        public Func<ImageEncoder, ScriptedMethod> Create { get; } = create;
+
+        public ScriptedMethod? Method { get; set; }
+    }
 }

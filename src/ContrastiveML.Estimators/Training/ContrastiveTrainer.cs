@@ -29,18 +29,21 @@ internal sealed class ContrastiveTrainer
     /// <remarks>
     /// With an <paramref name="evaluator"/>, the encoder is evaluated before the first step (the random-init reference;
     /// before a checkpoint is restored, so a resumed Fit has it too), when the evaluator says one is due, and after the
-    /// last step; evaluation time counts in the training time and its budget.
+    /// last step; evaluation time counts in the training time and its budget. <paramref name="inputNormalization"/> is
+    /// the Fit's normalisation (the one export bakes in); null takes the pixel scale and the data's statistics.
     /// </remarks>
     public TrainingReport Train(IContrastiveMethod method, PixelBatchReader reader, PixelStatistics statistics, int batchSize,
-                                Device device, int seed, string encoderName, Evaluation.OnlineEvaluator? evaluator = null)
+                                Device device, int seed, string encoderName, Evaluation.OnlineEvaluator? evaluator = null,
+                                Onnx.OnnxInputNormalization? inputNormalization = null)
     {
-        ImageShape shape = _options.ImageShape!;
+        ImageShape shape = _options.RequiredImageShape;
         using var generator = new Generator((ulong)seed, device);
-        using var normalization = new TrainingNormalization(statistics, shape, device);
+        using var normalization = new TrainingNormalization(
+            inputNormalization ?? InputNormalization.For(_options.PixelScale, statistics, readsUnitPixels: false), device);
         // The pixel scale as a Scalar kept alive for the whole loop (see KeptScalars); a float widened to double makes
         // the same native Scalar as the float itself.
         using var scalars = new KeptScalars();
-        Scalar pixelScale = scalars.Of(_options.PixelScale);
+        Scalar pixelScale = scalars.Of(normalization.Scale);
 
         long stepsPerEpoch = Math.Max(1, statistics.RowCount / batchSize + (statistics.RowCount % batchSize >= 2 ? 1 : 0));
         long totalSteps = stepsPerEpoch * _options.Epochs;
@@ -243,7 +246,7 @@ internal sealed class ContrastiveTrainer
     private IReadOnlyList<KeyValuePair<string, string>> Fingerprint(IContrastiveMethod method, string encoderName, int batchSize, int seed, long rows)
     {
         var c = System.Globalization.CultureInfo.InvariantCulture;
-        ImageShape shape = _options.ImageShape!;
+        ImageShape shape = _options.RequiredImageShape;
         return new KeyValuePair<string, string>[]
         {
             new("Method", method.Name),
@@ -267,16 +270,11 @@ internal sealed class ContrastiveTrainer
 
     private static void CheckFingerprint(string path, IReadOnlyList<KeyValuePair<string, string>> saved, IReadOnlyList<KeyValuePair<string, string>> current)
     {
-        var savedByName = saved.ToDictionary(p => p.Key, p => p.Value);
-        foreach (var (name, value) in current)
+        if (CheckpointFingerprint.FirstDifference(saved, current) is var (name, savedValue, value))
         {
-            string savedValue = savedByName.TryGetValue(name, out string? v) ? v : "(not recorded)";
-            if (savedValue != value)
-            {
-                throw new InvalidOperationException(
-                    $"Cannot resume from the checkpoint '{path}': it was written with {name} = {savedValue}, but this Fit has {name} = {value}. " +
-                    "Resume with the options the checkpoint was written with, or use another CheckpointDirectory (or delete the checkpoint) to train from the start.");
-            }
+            throw new InvalidOperationException(
+                $"Cannot resume from the checkpoint '{path}': it was written with {name} = {savedValue}, but this Fit has {name} = {value}. " +
+                "Resume with the options the checkpoint was written with, or use another CheckpointDirectory (or delete the checkpoint) to train from the start.");
         }
     }
 

@@ -50,12 +50,7 @@ internal sealed class TrainingCheckpoint
         using var payloadStream = new MemoryStream();
         using (var writer = new BinaryWriter(payloadStream, Encoding.UTF8, leaveOpen: true))
         {
-            writer.Write(Fingerprint.Count);
-            foreach (var (name, value) in Fingerprint)
-            {
-                writer.Write(name);
-                writer.Write(value);
-            }
+            CheckpointFingerprint.Write(writer, Fingerprint);
             writer.Write(Step);
             writer.Write(Epoch);
             writer.Write(BatchesInEpoch);

@@ -16,6 +16,7 @@ namespace ContrastiveML.Training;
 /// <param name="PixelColumn">The float-vector pixel column training reads: the input column, or the extractor's output for images.</param>
 /// <param name="Extractor">The stock pixel extractor fitted on image input; null when the input column holds pixels already.</param>
 /// <param name="Statistics">Row count and per-channel mean and standard deviation of the scaled pixels.</param>
+/// <param name="Normalization">The Fit's one input normalisation: training, the parity check and export derive from it.</param>
 /// <param name="BatchSize">Images per batch: the options' batch size, or the row count when the data is smaller.</param>
 /// <param name="Device">The training device (CUDA when requested or available, else the CPU).</param>
 /// <param name="Encoder">The encoder whose embedding is exported.</param>
@@ -23,7 +24,7 @@ namespace ContrastiveML.Training;
 /// <param name="Reader">Streams shuffled (or class-balanced) batches of <paramref name="PixelColumn"/>.</param>
 /// <param name="Evaluator">Evaluates the encoder on held-out images during training; null without <see cref="ContrastiveEncoderOptions.Evaluation"/>.</param>
 internal sealed record TrainingSetup(ContrastiveEncoderOptions Options, IDataView Pixels, string PixelColumn, ITransformer? Extractor,
-                                     PixelStatistics Statistics, int BatchSize, Device Device,
+                                     PixelStatistics Statistics, Onnx.OnnxInputNormalization Normalization, int BatchSize, Device Device,
                                      ImageEncoder Encoder, IContrastiveMethod Method, PixelBatchReader Reader,
                                      Evaluation.OnlineEvaluator? Evaluator = null) : IDisposable
 {

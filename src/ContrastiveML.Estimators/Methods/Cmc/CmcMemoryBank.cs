@@ -17,7 +17,7 @@ namespace ContrastiveML.Methods.Cmc;
 /// then at most K / BatchSize steps old, fresher than an entry that waits a whole epoch for its next update. Before K
 /// images have been seen, the entries not yet written are the random unit vectors the bank starts with.
 /// </remarks>
-internal sealed class CmcMemoryBank : nn.Module
+internal sealed class CmcMemoryBank : nn.Module, IMethodState
 {
     private const string EntriesName = "entries";
     private const string PositionName = "position";
@@ -64,4 +64,11 @@ internal sealed class CmcMemoryBank : nn.Module
         }
         Position.copy_(Position.add(s.Of(n), KeptScalars.One).remainder(size));
     }
+
+    // The bank's entries and position are module buffers: Module.save and Module.load carry them.
+    void IMethodState.MoveTo(Device device) => this.to(device);
+
+    void IMethodState.Save(BinaryWriter writer) => this.save(writer);
+
+    void IMethodState.Load(BinaryReader reader) => this.load(reader, strict: true);
 }

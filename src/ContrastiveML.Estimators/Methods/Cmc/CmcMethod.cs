@@ -14,16 +14,14 @@ namespace ContrastiveML.Methods.Cmc;
 /// contrast space, and the CMC loss over the views with batch or memory-bank negatives. The projections are
 /// training-only; the exported embedding is the concatenation of the view encoders' pooled features.
 /// </summary>
-internal sealed class CmcMethod : IContrastiveMethod
+internal sealed class CmcMethod : ContrastiveMethod
 {
     private readonly CmcEncoder _encoder;
     private readonly ModuleList<Linear> _heads;
     private readonly CmcMemoryBank? _bank;
-    private readonly ViewAugmenter _augmenter;
     private readonly double _temperature;
     private readonly CmcObjective _objective;
     private readonly bool _augmentViewsIndependently;
-    private readonly IReadOnlyList<KeyValuePair<string, string>> _settings;
     private Tensor[]? _pending; // this step's projections, written to the bank after the optimiser step
 
     /// <param name="encoder">The view encoders behind their split.</param>
@@ -31,60 +29,38 @@ internal sealed class CmcMethod : IContrastiveMethod
     /// <param name="shape">The image shape.</param>
     /// <param name="bankSize">Entries per view of the memory bank, already resolved (<see cref="CmcOptions.ResolveMemoryBankSize"/>); unused with batch negatives.</param>
     public CmcMethod(CmcEncoder encoder, CmcOptions options, ImageShape shape, int bankSize)
+        : base("CMC", encoder, options.AugmentationFor(shape), shape)
     {
         _encoder = encoder;
-        _heads = new ModuleList<Linear>(Enumerable.Range(0, encoder.ViewCount)
-            .Select(v => Linear(encoder.ViewEncoder(v).EmbeddingDim, options.ProjectionDim)).ToArray());
-        _bank = options.Negatives == CmcNegatives.MemoryBank ? new CmcMemoryBank(encoder.ViewCount, bankSize, options.ProjectionDim) : null;
-        _augmenter = new ViewAugmenter(options.AugmentationFor(shape), shape);
+        _heads = ModuleSet.AddTrained(new ModuleList<Linear>(Enumerable.Range(0, encoder.ViewCount)
+            .Select(v => Linear(encoder.ViewEncoder(v).EmbeddingDim, options.ProjectionDim)).ToArray()));
+        _bank = options.Negatives == CmcNegatives.MemoryBank ? ModuleSet.AddState(new CmcMemoryBank(encoder.ViewCount, bankSize, options.ProjectionDim)) : null;
         _temperature = options.Temperature;
         _objective = options.Objective;
         _augmentViewsIndependently = options.AugmentViewsIndependently;
-        var c = System.Globalization.CultureInfo.InvariantCulture;
-        _settings = new KeyValuePair<string, string>[]
-        {
-            new(nameof(CmcOptions.ViewSplit), CmcViewSplitter.Resolve(options.ViewSplit, shape.Channels).ToString()),
-            new(nameof(CmcOptions.LowPassSigma), options.LowPassSigma.ToString("R", c)),
-            new(nameof(CmcOptions.Objective), options.Objective.ToString()),
-            new(nameof(CmcOptions.Temperature), options.Temperature.ToString("R", c)),
-            new(nameof(CmcOptions.Negatives), options.Negatives.ToString()),
-            new(nameof(CmcOptions.MemoryBankSize), options.Negatives == CmcNegatives.MemoryBank ? bankSize.ToString(c) : "none"),
-            new(nameof(CmcOptions.ProjectionDim), options.ProjectionDim.ToString(c)),
-            new(nameof(CmcOptions.AugmentViewsIndependently), options.AugmentViewsIndependently.ToString()),
-        };
+        // CMC's settings lead its model state rather than joining the shared fingerprint (see SettingsLeadModelState).
+        SettingsLeadModelState = true;
+        DeclareSetting(nameof(CmcOptions.ViewSplit), CmcViewSplitter.Resolve(options.ViewSplit, shape.Channels));
+        DeclareSetting(nameof(CmcOptions.LowPassSigma), options.LowPassSigma);
+        DeclareSetting(nameof(CmcOptions.Objective), options.Objective);
+        DeclareSetting(nameof(CmcOptions.Temperature), options.Temperature);
+        DeclareSetting(nameof(CmcOptions.Negatives), options.Negatives);
+        DeclareSetting(nameof(CmcOptions.MemoryBankSize), options.Negatives == CmcNegatives.MemoryBank ? bankSize : "none");
+        DeclareSetting(nameof(CmcOptions.ProjectionDim), options.ProjectionDim);
+        DeclareSetting(nameof(CmcOptions.AugmentViewsIndependently), options.AugmentViewsIndependently);
     }
-
-    public string Name => "CMC";
-
-    public Encoders.ImageEncoder Encoder => _encoder;
 
     /// <summary>The memory bank (null with batch negatives).</summary>
     internal CmcMemoryBank? Bank => _bank;
 
-    public IEnumerable<Parameter> TrainableParameters() => _encoder.parameters().Concat(_heads.parameters());
-
-    public IEnumerable<nn.Module> Modules() => new nn.Module[] { _encoder, _heads };
-
-    public void SetTraining(bool training)
+    public override Tensor ComputeLoss(ContrastiveBatch batch)
     {
-        _encoder.train(training);
-        _heads.train(training);
-    }
-
-    public void MoveTo(Device device)
-    {
-        _encoder.to(device);
-        _heads.to(device);
-        _bank?.to(device);
-    }
-
-    public Tensor ComputeLoss(ContrastiveBatch batch)
-    {
-        // The encoder takes images in [0, 1] and normalises each view itself (the Lab conversion needs unnormalised
-        // sRGB), so batch.Normalize is not used; the estimator exports with the pixel scale alone to match.
+        // The view split reads [0, 1] pixels (the Lab conversion needs unnormalised sRGB): CMC's descriptor declares
+        // that, so batch.Normalize leaves the pixels as they are and the view encoders normalise each view themselves.
+        Tensor[] views = MakeViews(batch, _augmentViewsIndependently ? _encoder.ViewCount : 1);
         Tensor[] features = _augmentViewsIndependently
-            ? _encoder.ForwardViews(Enumerable.Range(0, _encoder.ViewCount).Select(_ => _augmenter.MakeView(batch.Images, batch.Generator)).ToList())
-            : _encoder.ForwardViews(_augmenter.MakeView(batch.Images, batch.Generator));
+            ? _encoder.ForwardViews(views.Select(batch.Normalize).ToList())
+            : _encoder.ForwardViews(batch.Normalize(views[0]));
         Tensor[] projections = features.Select((f, v) => _heads[v].call(f)).ToArray();
         Tensor loss = CmcLoss.Compute(projections, _temperature, _objective, _bank?.Banks());
         if (_bank != null)
@@ -96,54 +72,17 @@ internal sealed class CmcMethod : IContrastiveMethod
         return loss;
     }
 
-    public IReadOnlyDictionary<string, double> ProgressFigures() => new Dictionary<string, double>();
-
-    public void AfterStep()
+    public override void AfterStep()
     {
         if (_bank == null || _pending == null) return;
         _bank.Enqueue(_pending);
         DisposePending();
     }
 
-    public void SaveState(BinaryWriter writer)
+    protected override void Dispose(bool disposing)
     {
-        // CMC's own options first: the shared checkpoint fingerprint covers only the options every method has.
-        writer.Write(_settings.Count);
-        foreach (var (name, value) in _settings)
-        {
-            writer.Write(name);
-            writer.Write(value);
-        }
-        // Module.save writes parameters and buffers: BatchNorm statistics of every view encoder, and the bank's entries and position.
-        _encoder.save(writer);
-        _heads.save(writer);
-        _bank?.save(writer);
-    }
-
-    public void LoadState(BinaryReader reader)
-    {
-        int count = reader.ReadInt32();
-        var saved = new Dictionary<string, string>();
-        for (int i = 0; i < count; i++) saved[reader.ReadString()] = reader.ReadString();
-        foreach (var (name, value) in _settings)
-        {
-            string savedValue = saved.TryGetValue(name, out string? v) ? v : "(not recorded)";
-            if (savedValue != value)
-            {
-                throw new InvalidOperationException(
-                    $"the checkpoint was written with {name} = {savedValue}, but this Fit has {name} = {value}; resume with the same CMC options or start afresh");
-            }
-        }
-        _encoder.load(reader, strict: true);
-        _heads.load(reader, strict: true);
-        _bank?.load(reader, strict: true);
-    }
-
-    public void Dispose()
-    {
-        DisposePending();
-        _heads.Dispose();
-        _bank?.Dispose();
+        if (disposing) DisposePending();
+        base.Dispose(disposing);
     }
 
     private void DisposePending()

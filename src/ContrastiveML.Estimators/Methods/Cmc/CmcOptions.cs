@@ -52,13 +52,6 @@ public sealed class CmcOptions : ContrastiveEncoderOptions
     /// <summary>σ in pixels of the Gaussian that separates the frequency bands of 1-channel views; 0 (default) picks min(H, W) / 14 (2 pixels on 28x28).</summary>
     public double LowPassSigma;
 
-    /// <summary>
-    /// The augmentation, applied once per image before the view split so all views of an image show the same crop (the
-    /// paper's code does the same). Null picks random resized crop (area 0.2..1, the paper's code's default; 0.4..1 for
-    /// 1-channel images, as the project's small-gray default) and horizontal flip, with no colour jitter, grayscale or
-    /// blur: those would erase the chroma view or the high-frequency view.
-    /// </summary>
-    public SimClrAugmentationOptions? Augmentation;
 
     /// <summary>
     /// False (default, as the paper's code): one augmented copy per image, split into the views, so every view shows the
@@ -75,7 +68,7 @@ public sealed class CmcOptions : ContrastiveEncoderOptions
     {
         base.Validate();
         if (!Enum.IsDefined(ViewSplit)) throw new ArgumentOutOfRangeException(nameof(ViewSplit), ViewSplit, $"Option {nameof(ViewSplit)} must be a defined CmcViewSplit; found {ViewSplit}.");
-        CmcViewSplitter.Resolve(ViewSplit, ImageShape!.Channels);
+        CmcViewSplitter.Resolve(ViewSplit, RequiredImageShape.Channels);
         Require(Enum.IsDefined(Objective), nameof(Objective), Objective, "FullGraph or CoreView");
         Require(Enum.IsDefined(Negatives), nameof(Negatives), Negatives, "MemoryBank or Batch");
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), Temperature, "positive");
@@ -83,7 +76,6 @@ public sealed class CmcOptions : ContrastiveEncoderOptions
                 $"null (automatic) or at least BatchSize ({BatchSize}) with memory-bank negatives, so one step's images fit in the bank");
         Require(ProjectionDim >= 1, nameof(ProjectionDim), ProjectionDim, "at least 1");
         Require(LowPassSigma >= 0 && double.IsFinite(LowPassSigma), nameof(LowPassSigma), LowPassSigma, "0 (automatic) or a positive number of pixels");
-        Augmentation?.Validate();
     }
 
     /// <summary>
@@ -101,7 +93,7 @@ public sealed class CmcOptions : ContrastiveEncoderOptions
     };
 
     /// <summary>The augmentation to use for <paramref name="shape"/>.</summary>
-    internal SimClrAugmentationOptions AugmentationFor(ImageShape shape) => Augmentation ?? new SimClrAugmentationOptions
+    internal override SimClrAugmentationOptions AugmentationFor(ImageShape shape) => Augmentation ?? new SimClrAugmentationOptions
     {
         CropScaleMin = shape.Channels == 1 ? 0.4 : 0.2,
         HorizontalFlipProbability = 0.5,

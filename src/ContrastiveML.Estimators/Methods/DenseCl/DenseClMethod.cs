@@ -41,7 +41,7 @@ internal sealed class DenseClMethod : MoCoMethod
     /// <param name="queueSize">K of both queues, already resolved.</param>
     /// <param name="gridSize">S, already resolved against the encoder's feature map.</param>
     public DenseClMethod(ImageEncoder encoder, ImageEncoder keyEncoder, DenseClOptions options, ImageShape shape, int queueSize, int gridSize)
-        : base(encoder, keyEncoder, options, shape, queueSize)
+        : base(encoder, keyEncoder, options, shape, queueSize, "DenseCL")
     {
         if (gridSize < 1 || gridSize > Math.Min(encoder.FeatureMapHeight, encoder.FeatureMapWidth))
             throw new ArgumentOutOfRangeException(nameof(gridSize), gridSize, $"The grid must be 1 to {Math.Min(encoder.FeatureMapHeight, encoder.FeatureMapWidth)} cells a side for this encoder.");
@@ -49,13 +49,13 @@ internal sealed class DenseClMethod : MoCoMethod
         _denseLossWeight = options.DenseLossWeight;
         int hidden = options.DenseProjectionHiddenDim > 0 ? options.DenseProjectionHiddenDim : encoder.FeatureMapChannels;
         DenseHead = new DenseProjectionHead(encoder.FeatureMapChannels, hidden, options.ProjectionDim);
-        RegisterQueryModule(DenseHead);
+        ModuleSet.AddTrained(DenseHead);
         // Built only to receive the query dense head's state, like MoCo's key head.
-        KeyDenseHead = RegisterKeyModule(DenseHead, new DenseProjectionHead(encoder.FeatureMapChannels, hidden, options.ProjectionDim));
-        DenseQueue = RegisterQueue(new NegativeKeyQueue(queueSize, options.ProjectionDim));
+        KeyDenseHead = ModuleSet.AddMomentumCopy(DenseHead, new DenseProjectionHead(encoder.FeatureMapChannels, hidden, options.ProjectionDim));
+        DenseQueue = ModuleSet.AddState(new NegativeKeyQueue(queueSize, options.ProjectionDim));
+        DeclareSetting(nameof(DenseClOptions.DenseLossWeight), _denseLossWeight);
+        DeclareSetting(nameof(DenseClOptions.GridSize), GridSize);
     }
-
-    public override string Name => "DenseCL";
 
     /// <summary>S, the side of the grid.</summary>
     public int GridSize { get; }
@@ -74,8 +74,8 @@ internal sealed class DenseClMethod : MoCoMethod
 
     public override Tensor ComputeLoss(ContrastiveBatch batch)
     {
-        Tensor queryView = Augmenter.MakeView(batch.Images, batch.Generator);
-        Tensor keyView = Augmenter.MakeView(batch.Images, batch.Generator);
+        Tensor[] views = MakeViews(batch, 2);
+        Tensor queryView = views[0], keyView = views[1];
 
         // Query side: the trunk in BatchNorm groups (as MoCo's queries); pooling and heads have no batch statistics.
         Tensor queryMap = ShuffledBatchNorm.ForwardInGroups(Encoder.ForwardFeatureMap, batch.Normalize(queryView), BatchNormGroups);
@@ -108,17 +108,6 @@ internal sealed class DenseClMethod : MoCoMethod
         Queue.Enqueue(keys);
         DenseQueue.Enqueue(keyDense.mean(new long[] { 2, 3 }));
         return loss;
-    }
-
-    /// <summary>MoCo's options plus λ and S: a resumed Fit must share them with its checkpoint (neither changes a tensor's shape).</summary>
-    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint()
-    {
-        var c = System.Globalization.CultureInfo.InvariantCulture;
-        return base.CheckpointFingerprint().Concat(new KeyValuePair<string, string>[]
-        {
-            new(nameof(DenseClOptions.DenseLossWeight), _denseLossWeight.ToString("R", c)),
-            new(nameof(DenseClOptions.GridSize), GridSize.ToString(c)),
-        });
     }
 
     public override IReadOnlyDictionary<string, double> ProgressFigures()

@@ -1,7 +1,4 @@
-using ContrastiveML.Data;
 using ContrastiveML.Encoders;
-using ContrastiveML.Methods.MetricLearning;
-using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
@@ -29,36 +26,7 @@ public sealed class MetricLearningEstimator : ContrastiveEncoderEstimator<Metric
     }
 
     internal MetricLearningEstimator(IHostEnvironment env, MetricLearningOptions options)
-        : base(env, options, "MetricLearning")
+        : base(env, options, Methods.MetricLearning.MetricLearningDescriptor.Instance)
     {
-    }
-
-    private protected override string? LabelColumnName => Options.LabelColumnName;
-
-    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) =>
-        new MetricLearningMethod(encoder, Options, Options.ImageShape!, Warn);
-
-    private void Warn(string message)
-    {
-        using IChannel channel = Environment.Register(MethodName).Start("Fit");
-        channel.Warning(MessageSensitivity.None, message);
-    }
-
-    private protected override void ValidateData(IDataView pixels, PixelStatistics statistics, LabelColumn? labels, Action checkCanceled)
-    {
-        if (labels == null) return;
-        Dictionary<long, long> counts = labels.CountRows(pixels, checkCanceled);
-        if (counts.Count < 2)
-        {
-            throw new InvalidOperationException(
-                $"Metric learning with labels needs at least two classes, but label column '{labels.ColumnName}' holds a single class in all {statistics.RowCount} rows, " +
-                "so there are no negatives. Set LabelColumnName = null to learn from the two views of each image without labels.");
-        }
-        if (counts.Values.All(c => c == 1))
-        {
-            throw new InvalidOperationException(
-                $"Metric learning with labels needs images that share a class, but every one of the {counts.Count} labels in column '{labels.ColumnName}' is unique. " +
-                "Check that the label column holds class labels (not row ids), or set LabelColumnName = null to learn without labels.");
-        }
     }
 }

@@ -59,7 +59,7 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
     /// <param name="shape">The image shape.</param>
     /// <param name="warn">Writes a warning to the MLContext log.</param>
     public MetricLearningMethod(ImageEncoder encoder, MetricLearningOptions options, ImageShape shape, Action<string> warn)
-        : base(encoder, options.AugmentationFor(shape), shape, options.ProjectionHiddenDim, options.ProjectionDim)
+        : base("MetricLearning", encoder, options.AugmentationFor(shape), shape, options.ProjectionHiddenDim, options.ProjectionDim)
     {
         _loss = options.Loss;
         _distance = options.Distance;
@@ -71,24 +71,14 @@ internal sealed class MetricLearningMethod : TwoViewProjectionMethod
         _negativeMargin = options.NegativeMargin;
         _collapseSpread = options.CollapseSpread;
         _warn = warn;
-    }
-
-    public override string Name => "MetricLearning";
-
-    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint()
-    {
-        var c = System.Globalization.CultureInfo.InvariantCulture;
-        return new KeyValuePair<string, string>[]
-        {
-            new(nameof(MetricLearningOptions.Loss), _loss.ToString()),
-            new(nameof(MetricLearningOptions.Distance), _distance.ToString()),
-            new(nameof(MetricLearningOptions.NormalizeEmbeddings), _normalize.ToString()),
-            new(nameof(MetricLearningOptions.TripletMiner), _tripletMiner.ToString()),
-            new(nameof(MetricLearningOptions.PairMiner), _pairMiner.ToString()),
-            new(nameof(MetricLearningOptions.Margin), _margin.ToString("R", c)),
-            new(nameof(MetricLearningOptions.PositiveMargin), _positiveMargin.ToString("R", c)),
-            new(nameof(MetricLearningOptions.NegativeMargin), _negativeMargin.ToString("R", c)),
-        };
+        DeclareSetting(nameof(MetricLearningOptions.Loss), _loss);
+        DeclareSetting(nameof(MetricLearningOptions.Distance), _distance);
+        DeclareSetting(nameof(MetricLearningOptions.NormalizeEmbeddings), _normalize);
+        DeclareSetting(nameof(MetricLearningOptions.TripletMiner), _tripletMiner);
+        DeclareSetting(nameof(MetricLearningOptions.PairMiner), _pairMiner);
+        DeclareSetting(nameof(MetricLearningOptions.Margin), _margin);
+        DeclareSetting(nameof(MetricLearningOptions.PositiveMargin), _positiveMargin);
+        DeclareSetting(nameof(MetricLearningOptions.NegativeMargin), _negativeMargin);
     }
 
     public override Tensor ComputeLoss(ContrastiveBatch batch)

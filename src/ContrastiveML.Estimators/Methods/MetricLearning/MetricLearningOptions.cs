@@ -6,7 +6,7 @@ namespace ContrastiveML;
 /// <summary>
 /// Options of <see cref="MetricLearningEstimator"/>: metric learning with a margin loss on mined pairs or triplets. Two
 /// augmented views of each image go through the encoder; positives are the views of the same class (with
-/// <see cref="LabelColumnName"/>) or the two views of the same image (without labels), negatives everything else in the
+/// <see cref="LabelledEncoderOptions.LabelColumnName"/>) or the two views of the same image (without labels), negatives everything else in the
 /// batch. The loss is the triplet margin loss (Schroff, Kalenichenko, Philbin, "FaceNet: A Unified Embedding for Face
 /// Recognition and Clustering", CVPR 2015) or the contrastive pair loss (Hadsell, Chopra, LeCun, "Dimensionality
 /// Reduction by Learning an Invariant Mapping", CVPR 2006), on Euclidean or cosine distances of the L2-normalised
@@ -21,14 +21,17 @@ namespace ContrastiveML;
 /// different images, 0 when the embedding has collapsed to a point). The MLContext log gets a warning when the spread
 /// falls below <see cref="CollapseSpread"/> or when a whole report interval had no active triplet or pair.
 /// </remarks>
-public sealed class MetricLearningOptions : ContrastiveEncoderOptions
+public sealed class MetricLearningOptions : LabelledEncoderOptions
 {
     /// <summary>
-    /// The class-label column (a scalar key, UInt32, Int32, Int64, Single, Double, Boolean or Text column), or null
-    /// (the default) to learn without labels: then the two views of an image are its only positive pair and every view
-    /// of every other image of the batch is a negative. With labels, views of the same class are positives too.
+    /// Learns without labels by default (<see cref="LabelledEncoderOptions.LabelColumnName"/> = null): the two views of an
+    /// image are then its only positive pair and every view of every other image of the batch is a negative. With a
+    /// label column, views of the same class are positives too.
     /// </summary>
-    public string? LabelColumnName;
+    public MetricLearningOptions() => LabelColumnName = null;
+
+    /// <inheritdoc />
+    private protected override bool LabelsOptional => true;
 
     /// <summary>The loss; <see cref="MetricLossKind.Triplet"/> (FaceNet) by default.</summary>
     public MetricLossKind Loss = MetricLossKind.Triplet;
@@ -97,20 +100,11 @@ public sealed class MetricLearningOptions : ContrastiveEncoderOptions
     /// </summary>
     public double CollapseSpread = 0.01;
 
-    /// <summary>
-    /// The view-making augmentation (SimCLR's); null picks SimCLR's defaults for 3-channel input and
-    /// <see cref="SimClrAugmentationOptions.ForSmallGrayscale"/> for 1-channel input.
-    /// </summary>
-    public SimClrAugmentationOptions? Augmentation;
 
     /// <inheritdoc />
     internal override void Validate()
     {
         base.Validate();
-        if (LabelColumnName is not null && string.IsNullOrWhiteSpace(LabelColumnName))
-        {
-            throw new ArgumentException("The label column name must be null (learn without labels) or a column name; found a blank name.", nameof(LabelColumnName));
-        }
         Require(Enum.IsDefined(Loss), nameof(Loss), Loss, "Triplet or Contrastive");
         Require(Enum.IsDefined(Distance), nameof(Distance), Distance, "Euclidean or Cosine");
         Require(Enum.IsDefined(TripletMiner), nameof(TripletMiner), TripletMiner, "All, Hard or SemiHard");
@@ -126,10 +120,5 @@ public sealed class MetricLearningOptions : ContrastiveEncoderOptions
         Require(ProjectionDim >= 0, nameof(ProjectionDim), ProjectionDim, "0 (no head) or positive");
         Require(ProjectionHiddenDim >= 0, nameof(ProjectionHiddenDim), ProjectionHiddenDim, "0 (embedding dimension) or positive");
         Require(CollapseSpread >= 0 && CollapseSpread < 2, nameof(CollapseSpread), CollapseSpread, "in [0, 2) (0 turns the alarm off)");
-        Augmentation?.Validate();
     }
-
-    /// <summary>The augmentation to use for <paramref name="shape"/>.</summary>
-    internal SimClrAugmentationOptions AugmentationFor(ImageShape shape) =>
-        Augmentation ?? (shape.Channels == 1 ? SimClrAugmentationOptions.ForSmallGrayscale() : new SimClrAugmentationOptions());
 }

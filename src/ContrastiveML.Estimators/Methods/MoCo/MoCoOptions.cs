@@ -58,11 +58,6 @@ public class MoCoOptions : ContrastiveEncoderOptions
     /// </summary>
     public int ShuffleBatchNormGroups = 4;
 
-    /// <summary>
-    /// The view-making augmentation (MoCo v2 uses SimCLR's: crop, jitter, grayscale, blur, flip); null picks SimCLR's
-    /// defaults for 3-channel input and <see cref="SimClrAugmentationOptions.ForSmallGrayscale"/> for 1-channel input.
-    /// </summary>
-    public SimClrAugmentationOptions? Augmentation;
 
     /// <inheritdoc />
     internal override void Validate()
@@ -86,7 +81,6 @@ public class MoCoOptions : ContrastiveEncoderOptions
             Require(bytes <= available / 2, nameof(QueueSize), queueSize,
                     $"small enough for its {queueSize} x {ProjectionDim} float32 keys ({bytes:N0} bytes) to fit in half the memory available to this process ({available:N0} bytes)");
         }
-        Augmentation?.Validate();
     }
 
     /// <summary>The largest queue in bytes (its checkpoint state is written as one block).</summary>
@@ -101,8 +95,4 @@ public class MoCoOptions : ContrastiveEncoderOptions
     /// </summary>
     internal int ResolveQueueSize(long rows, int batchSize) =>
         QueueSize ?? (int)Math.Max(batchSize, Math.Min(PaperQueueSize, rows / 2));
-
-    /// <summary>The augmentation to use for <paramref name="shape"/>.</summary>
-    internal SimClrAugmentationOptions AugmentationFor(ImageShape shape) =>
-        Augmentation ?? (shape.Channels == 1 ? SimClrAugmentationOptions.ForSmallGrayscale() : new SimClrAugmentationOptions());
 }

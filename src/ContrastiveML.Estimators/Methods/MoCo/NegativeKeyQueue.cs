@@ -14,7 +14,7 @@ namespace ContrastiveML.Methods.MoCo;
 /// of an epoch included) is written from the pointer onward and wraps around to the start, exactly as if its keys were
 /// enqueued one at a time. The queue is a plain tensor: it never requires gradients.
 /// </remarks>
-internal sealed class NegativeKeyQueue : IDisposable
+internal sealed class NegativeKeyQueue : IMethodState
 {
     private const int FormatMagic = 0x4D6F436F; // "MoCo"
     private Tensor _keys;

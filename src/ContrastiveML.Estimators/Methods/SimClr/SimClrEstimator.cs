@@ -1,6 +1,4 @@
 using ContrastiveML.Encoders;
-using ContrastiveML.Methods.SimClr;
-using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
@@ -20,10 +18,7 @@ public sealed class SimClrEstimator : ContrastiveEncoderEstimator<SimClrOptions>
     }
 
     internal SimClrEstimator(IHostEnvironment env, SimClrOptions options)
-        : base(env, options, "SimCLR")
+        : base(env, options, Methods.SimClr.SimClrDescriptor.Instance)
     {
     }
-
-    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) =>
-        new SimClrMethod(encoder, Options, Options.ImageShape!);
 }

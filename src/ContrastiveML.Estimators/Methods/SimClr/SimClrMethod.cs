@@ -11,15 +11,11 @@ internal sealed class SimClrMethod : TwoViewProjectionMethod
     private readonly double _temperature;
 
     public SimClrMethod(ImageEncoder encoder, SimClrOptions options, ImageShape shape)
-        : base(encoder, options.AugmentationFor(shape), shape, options.ProjectionHiddenDim, options.ProjectionDim)
+        : base("SimCLR", encoder, options.AugmentationFor(shape), shape, options.ProjectionHiddenDim, options.ProjectionDim)
     {
         _temperature = options.Temperature;
+        DeclareSetting(nameof(SimClrOptions.Temperature), _temperature);
     }
-
-    public override string Name => "SimCLR";
-
-    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint() =>
-        new KeyValuePair<string, string>[] { new("Temperature", _temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture)) };
 
     public override Tensor ComputeLoss(ContrastiveBatch batch)
     {

@@ -22,11 +22,6 @@ public sealed class SimClrOptions : ContrastiveEncoderOptions
     /// <summary>Hidden size of the projection head; 0 uses the embedding dimension, as the paper does.</summary>
     public int ProjectionHiddenDim;
 
-    /// <summary>
-    /// The view-making augmentation; null picks the paper's defaults for 3-channel input and
-    /// <see cref="SimClrAugmentationOptions.ForSmallGrayscale"/> for 1-channel input.
-    /// </summary>
-    public SimClrAugmentationOptions? Augmentation;
 
     /// <inheritdoc />
     internal override void Validate()
@@ -35,10 +30,5 @@ public sealed class SimClrOptions : ContrastiveEncoderOptions
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), Temperature, "positive");
         Require(ProjectionDim >= 1, nameof(ProjectionDim), ProjectionDim, "at least 1");
         Require(ProjectionHiddenDim >= 0, nameof(ProjectionHiddenDim), ProjectionHiddenDim, "0 (embedding dimension) or positive");
-        Augmentation?.Validate();
     }
-
-    /// <summary>The augmentation to use for <paramref name="shape"/>.</summary>
-    internal SimClrAugmentationOptions AugmentationFor(ImageShape shape) =>
-        Augmentation ?? (shape.Channels == 1 ? SimClrAugmentationOptions.ForSmallGrayscale() : new SimClrAugmentationOptions());
 }

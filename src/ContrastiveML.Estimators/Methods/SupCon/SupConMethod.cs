@@ -32,29 +32,22 @@ internal sealed class SupConMethod : TwoViewProjectionMethod
     /// <param name="shape">The image shape.</param>
     /// <param name="classes">Classes of the label column (the classifier's outputs); used only with a cross-entropy weight.</param>
     public SupConMethod(ImageEncoder encoder, SupConOptions options, ImageShape shape, long classes)
-        : base(encoder, options.AugmentationFor(shape), shape, options.ProjectionHiddenDim, options.ProjectionDim)
+        : base("SupCon", encoder, options.AugmentationFor(shape), shape, options.ProjectionHiddenDim, options.ProjectionDim)
     {
         _temperature = options.Temperature;
         _views = options.ViewsPerImage;
         _crossEntropyWeight = options.CrossEntropyWeight;
+        DeclareSetting(nameof(SupConOptions.Temperature), _temperature);
+        DeclareSetting(nameof(SupConOptions.ViewsPerImage), _views);
+        // Only when used, so checkpoints of SupCon alone written before the option existed still resume.
+        if (_crossEntropyWeight > 0) DeclareSetting(nameof(SupConOptions.CrossEntropyWeight), _crossEntropyWeight);
         if (_crossEntropyWeight > 0)
         {
             if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, "The cross-entropy term needs the label column's class count (at least 2).");
             // Created after the head, so the encoder's and the head's initial weights are those of SupCon alone.
             _classifier = TorchSharp.torch.nn.Linear(encoder.EmbeddingDim, classes);
-            AddTrainingModule(_classifier);
+            ModuleSet.AddTrained(_classifier);
         }
-    }
-
-    public override string Name => "SupCon";
-
-    public override IEnumerable<KeyValuePair<string, string>> CheckpointFingerprint()
-    {
-        var c = System.Globalization.CultureInfo.InvariantCulture;
-        yield return new("Temperature", _temperature.ToString("R", c));
-        yield return new("ViewsPerImage", _views.ToString(c));
-        // Only when used, so checkpoints of SupCon alone written before the option existed still resume.
-        if (_crossEntropyWeight > 0) yield return new("CrossEntropyWeight", _crossEntropyWeight.ToString("R", c));
     }
 
     public override Tensor ComputeLoss(ContrastiveBatch batch)

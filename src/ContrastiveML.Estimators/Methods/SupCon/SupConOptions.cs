@@ -16,11 +16,8 @@ namespace ContrastiveML;
 /// The progress figure <c>anchorsWithPositives</c> is the mean fraction of images that have a same-class partner in
 /// their batch.
 /// </remarks>
-public sealed class SupConOptions : ContrastiveEncoderOptions
+public sealed class SupConOptions : LabelledEncoderOptions
 {
-    /// <summary>The class-label column: a scalar key, UInt32, Int32, Int64, Single, Double, Boolean or Text column.</summary>
-    public string LabelColumnName = "Label";
-
     /// <summary>SupCon temperature; the paper uses 0.1.</summary>
     public double Temperature = 0.1;
 
@@ -52,11 +49,6 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
     /// </summary>
     public double CrossEntropyWeight;
 
-    /// <summary>
-    /// The view-making augmentation (the paper uses SimCLR's); null picks SimCLR's defaults for 3-channel input and
-    /// <see cref="SimClrAugmentationOptions.ForSmallGrayscale"/> for 1-channel input.
-    /// </summary>
-    public SimClrAugmentationOptions? Augmentation;
 
     /// <summary>
     /// When true, every batch holds <see cref="SamplesPerClass"/> images of each of BatchSize / SamplesPerClass classes
@@ -74,7 +66,6 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
     internal override void Validate()
     {
         base.Validate();
-        if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("The label column name must be given.", nameof(LabelColumnName));
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), Temperature, "positive");
         Require(ViewsPerImage is 1 or 2, nameof(ViewsPerImage), ViewsPerImage, "1 or 2");
         Require(ProjectionDim >= 0, nameof(ProjectionDim), ProjectionDim, "0 (no head) or positive");
@@ -83,10 +74,5 @@ public sealed class SupConOptions : ContrastiveEncoderOptions
         Require(!ClassBalancedBatches || SamplesPerClass >= 2, nameof(SamplesPerClass), SamplesPerClass, "at least 2 with ClassBalancedBatches");
         Require(!ClassBalancedBatches || BatchSize >= 2 * SamplesPerClass, nameof(BatchSize), BatchSize,
                 $"at least 2 * SamplesPerClass ({2 * SamplesPerClass}) with ClassBalancedBatches, so a batch holds two classes or more");
-        Augmentation?.Validate();
     }
-
-    /// <summary>The augmentation to use for <paramref name="shape"/>.</summary>
-    internal SimClrAugmentationOptions AugmentationFor(ImageShape shape) =>
-        Augmentation ?? (shape.Channels == 1 ? SimClrAugmentationOptions.ForSmallGrayscale() : new SimClrAugmentationOptions());
 }

@@ -1,7 +1,4 @@
-using ContrastiveML.Data;
 using ContrastiveML.Encoders;
-using ContrastiveML.Methods.Supervised;
-using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
@@ -27,36 +24,7 @@ public sealed class SupervisedPretrainingEstimator : ContrastiveEncoderEstimator
     }
 
     internal SupervisedPretrainingEstimator(IHostEnvironment env, SupervisedPretrainingOptions options)
-        : base(env, options, "CrossEntropy")
+        : base(env, options, Methods.Supervised.SupervisedPretrainingDescriptor.Instance)
     {
-    }
-
-    private protected override string? LabelColumnName => Options.LabelColumnName;
-
-    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed) =>
-        throw new InvalidOperationException("The cross-entropy method needs the label column's class count; Fit creates it through the overload that passes the labels.");
-
-    private protected override IContrastiveMethod CreateMethod(ImageEncoder encoder, int seed, PixelStatistics statistics, int batchSize, LabelColumn? labels)
-    {
-        LabelColumn column = labels ?? throw new InvalidOperationException("The cross-entropy method needs a label column.");
-        return new SupervisedPretrainingMethod(encoder, Options.AugmentationFor(Options.ImageShape!), Options.ImageShape!, column.ClassCount);
-    }
-
-    private protected override void ValidateData(IDataView pixels, PixelStatistics statistics, LabelColumn? labels, Action checkCanceled)
-    {
-        if (labels == null) return;
-        Dictionary<long, long> counts = labels.CountRows(pixels, checkCanceled);
-        if (counts.Count < 2)
-        {
-            throw new InvalidOperationException(
-                $"Cross-entropy training needs at least two classes, but label column '{labels.ColumnName}' holds {(counts.Count == 0 ? "no class" : "a single class")} " +
-                $"in all {statistics.RowCount} rows. Use SimCLR (mlContext.Transforms.SimClr) for unlabelled data.");
-        }
-        if (counts.Values.All(c => c == 1))
-        {
-            throw new InvalidOperationException(
-                $"Cross-entropy training needs classes with several images, but every one of the {counts.Count} labels in column '{labels.ColumnName}' is unique. " +
-                "Check that the label column holds class labels (not row ids).");
-        }
     }
 }

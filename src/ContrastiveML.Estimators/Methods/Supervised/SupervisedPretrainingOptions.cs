@@ -1,5 +1,3 @@
-using ContrastiveML.Augmentation;
-
 namespace ContrastiveML;
 
 /// <summary>
@@ -15,27 +13,6 @@ namespace ContrastiveML;
 /// training (key columns: the largest key). The data needs at least two classes and not every label unique.
 /// The progress figure <c>batchAccuracy</c> is the mean fraction of the augmented training views classified correctly.
 /// </remarks>
-public sealed class SupervisedPretrainingOptions : ContrastiveEncoderOptions
+public sealed class SupervisedPretrainingOptions : LabelledEncoderOptions
 {
-    /// <summary>The class-label column: a scalar key, UInt32, Int32, Int64, Single, Double, Boolean or Text column.</summary>
-    public string LabelColumnName = "Label";
-
-    /// <summary>
-    /// The augmentation of the one view per image; null picks the contrastive methods' defaults (SimCLR's for 3-channel
-    /// input, <see cref="SimClrAugmentationOptions.ForSmallGrayscale"/> for 1-channel input), so that the comparison
-    /// with SimCLR and SupCon changes the objective alone.
-    /// </summary>
-    public SimClrAugmentationOptions? Augmentation;
-
-    /// <inheritdoc />
-    internal override void Validate()
-    {
-        base.Validate();
-        if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("The label column name must be given.", nameof(LabelColumnName));
-        Augmentation?.Validate();
-    }
-
-    /// <summary>The augmentation to use for <paramref name="shape"/>.</summary>
-    internal SimClrAugmentationOptions AugmentationFor(ImageShape shape) =>
-        Augmentation ?? (shape.Channels == 1 ? SimClrAugmentationOptions.ForSmallGrayscale() : new SimClrAugmentationOptions());
 }

@@ -1,0 +1,18 @@
+using ContrastiveML.Data;
+
+namespace ContrastiveML.Methods.SupCon;
+
+/// <summary>SupCon in the method registry: reads labels, optionally in class-balanced batches.</summary>
+internal static class SupConDescriptor
+{
+    public static MethodDescriptor<SupConOptions> Instance { get; } =
+        new("supcon", "SupCon", c => new SupConMethod(c.Encoder, c.Options, c.Shape, c.Labels?.ClassCount ?? 0))
+        {
+            LabelColumn = options => options.LabelColumnName,
+            LabelWording = new ClassLabelWording("SupCon",
+                "With one class every other image is a positive and nothing is contrasted; use SimCLR (mlContext.Transforms.SimClr) for unlabelled data.",
+                "No two images can be positives. Check that the label column holds class labels (not row ids), or use SimCLR."),
+            BalancedSamplesPerClass = options => options.ClassBalancedBatches ? options.SamplesPerClass : 0,
+            Estimator = (env, options) => new SupConEstimator(env, options),
+        };
+}

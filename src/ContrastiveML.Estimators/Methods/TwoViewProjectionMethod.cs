@@ -62,9 +62,6 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
 
     public virtual IReadOnlyDictionary<string, double> ProgressFigures() => new Dictionary<string, double>();
 
-    /// <summary>Called once the two views of a step are made, before the encoder runs; the bench times the parts of a step with it.</summary>
-    public Action? ViewsMade { get; set; }
-
     public virtual void AfterStep()
     {
     }
@@ -110,7 +107,7 @@ internal abstract class TwoViewProjectionMethod : IContrastiveMethod
     {
         var made = new Tensor[views];
         for (int v = 0; v < views; v++) made[v] = _augmenter.MakeView(batch.Images, batch.Generator);
-        ViewsMade?.Invoke();
+        batch.ViewsMade();
         Tensor embeddings = Encoder.forward(batch.Normalize(views == 1 ? made[0] : cat(made, 0)));
         return (embeddings, _head is null ? embeddings : _head.forward(embeddings));
     }

@@ -82,9 +82,10 @@ internal sealed class CmcMethod : IContrastiveMethod
     {
         // The encoder takes images in [0, 1] and normalises each view itself (the Lab conversion needs unnormalised
         // sRGB), so batch.Normalize is not used; the estimator exports with the pixel scale alone to match.
-        Tensor[] features = _augmentViewsIndependently
-            ? _encoder.ForwardViews(Enumerable.Range(0, _encoder.ViewCount).Select(_ => _augmenter.MakeView(batch.Images, batch.Generator)).ToList())
-            : _encoder.ForwardViews(_augmenter.MakeView(batch.Images, batch.Generator));
+        List<Tensor> views = Enumerable.Range(0, _augmentViewsIndependently ? _encoder.ViewCount : 1)
+            .Select(_ => _augmenter.MakeView(batch.Images, batch.Generator)).ToList();
+        batch.ViewsMade();
+        Tensor[] features = _augmentViewsIndependently ? _encoder.ForwardViews(views) : _encoder.ForwardViews(views[0]);
         Tensor[] projections = features.Select((f, v) => _heads[v].call(f)).ToArray();
         Tensor loss = CmcLoss.Compute(projections, _temperature, _objective, _bank?.Banks());
         if (_bank != null)

@@ -76,6 +76,7 @@ internal sealed class DenseClMethod : MoCoMethod
     {
         Tensor queryView = Augmenter.MakeView(batch.Images, batch.Generator);
         Tensor keyView = Augmenter.MakeView(batch.Images, batch.Generator);
+        batch.ViewsMade();
 
         // Query side: the trunk in BatchNorm groups (as MoCo's queries); pooling and heads have no batch statistics.
         Tensor queryMap = ShuffledBatchNorm.ForwardInGroups(Encoder.ForwardFeatureMap, batch.Normalize(queryView), BatchNormGroups);

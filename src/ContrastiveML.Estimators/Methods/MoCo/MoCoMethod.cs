@@ -114,6 +114,7 @@ internal class MoCoMethod : IContrastiveMethod
     {
         Tensor queryView = Augmenter.MakeView(batch.Images, batch.Generator);
         Tensor keyView = Augmenter.MakeView(batch.Images, batch.Generator);
+        batch.ViewsMade();
         Tensor queries = Queries(batch.Normalize(queryView));
         Tensor keys = Keys(batch.Normalize(keyView), batch.Generator);
         Tensor loss = InfoNceLoss.Compute(queries, keys, Queue.Keys, Temperature);

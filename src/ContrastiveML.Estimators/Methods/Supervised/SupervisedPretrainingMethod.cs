@@ -61,6 +61,7 @@ internal sealed class SupervisedPretrainingMethod : IContrastiveMethod
     {
         Tensor labels = batch.Labels ?? throw new InvalidOperationException("Cross-entropy training needs class labels; the batch has none.");
         Tensor view = _augmenter.MakeView(batch.Images, batch.Generator);
+        batch.ViewsMade();
         Tensor logits = _classifier.call(Encoder.forward(batch.Normalize(view)));
         Tensor loss = Losses.CrossEntropyLoss.Compute(logits, labels);
         using (NewDisposeScope())

@@ -1,11 +1,7 @@
-using System.Diagnostics;
 using ContrastiveML.Encoders;
-using ContrastiveML.Optimization;
 using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace ContrastiveML.Samples;
 

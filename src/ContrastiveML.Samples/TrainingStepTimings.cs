@@ -76,8 +76,13 @@ internal sealed class TrainingStepTimings : ITrainingStepProbe
 
     private void Record(long start)
     {
-        long Mark(TrainingStepPhase phase) => _marks[(int)phase] is long mark and not 0
-            ? mark : throw new InvalidOperationException($"A training step reported no {phase} mark: the method must call ContrastiveBatch.ViewsMade once its views are made.");
+        long Mark(TrainingStepPhase phase)
+        {
+            long mark = _marks[(int)phase];
+            // The step marks its own phases; ViewsMade comes from the method, which may have forgotten to call it.
+            if (mark == 0) throw new InvalidOperationException($"A training step reported no {phase} mark (a method calls ContrastiveBatch.ViewsMade once its views are made).");
+            return mark;
+        }
         Read.Add(BenchCommand.Seconds(start, Mark(TrainingStepPhase.BatchOnDevice)));
         Views.Add(BenchCommand.Seconds(Mark(TrainingStepPhase.BatchOnDevice), Mark(TrainingStepPhase.ViewsMade)));
         ForwardBackward.Add(BenchCommand.Seconds(Mark(TrainingStepPhase.ViewsMade), Mark(TrainingStepPhase.ForwardBackwardDone)));

@@ -5,9 +5,7 @@ using System.Text.Json;
 using ContrastiveML.Data;
 using ContrastiveML.Encoders;
 using ContrastiveML.NativeKernels;
-using ContrastiveML.Methods.SimClr;
 using ContrastiveML.Onnx;
-using ContrastiveML.Optimization;
 using ContrastiveML.Scoring;
 using ContrastiveML.Training;
 using Microsoft.ML;
@@ -141,7 +139,7 @@ internal static class BenchCommand
             double matmul = MatmulFlops(settings.MatmulSize, settings.Repeats, device);
             figures["referenceMatmul"] = new Dictionary<string, object?> { ["size"] = settings.MatmulSize, ["flopsPerSecond"] = Math.Round(matmul) };
             output.WriteLine($"reference float32 matmul {settings.MatmulSize}x{settings.MatmulSize}: {matmul / 1e9:F1} GFLOP/s (median of {settings.Repeats})");
-            if (settings.Runs(BenchSection.Training)) RunTraining(settings, device, matmul, figures, output);
+            if (settings.Runs(BenchSection.Training)) RunTraining(settings, matmul, figures, output);
             if (settings.Runs(BenchSection.Methods))
             {
                 figures["methods"] = MethodTrainingBench.Run(settings, output);
@@ -191,7 +189,7 @@ internal static class BenchCommand
     }
 
     /// <summary>SimCLR training throughput and the parts of a step per encoder.</summary>
-    private static void RunTraining(BenchSettings settings, Device device, double matmul, Dictionary<string, object?> figures, TextWriter output)
+    private static void RunTraining(BenchSettings settings, double matmul, Dictionary<string, object?> figures, TextWriter output)
     {
 
         var training = new List<Dictionary<string, object?>>();
@@ -200,7 +198,7 @@ internal static class BenchCommand
         output.WriteLine($"  {"encoder",-22} {"input",-8} {"batch",5} {"img/s",9} {"fwd MFLOP/img",13} {"GFLOP/s",8} {"of matmul",9}   read / views / fwd+bwd / optimizer");
         foreach (EncoderKind kind in settings.Encoders.Distinct())
         {
-            Dictionary<string, object?> result = TrainingStep(kind, settings, device, matmul);
+            Dictionary<string, object?> result = TrainingStep(kind, settings, matmul);
             training.Add(result);
             var shares = (Dictionary<string, double>)result["stepShares"]!;
             output.WriteLine($"  {result["encoder"],-22} {result["input"],-8} {settings.BatchSize,5} {result["imagesPerSecond"],9:F0} " +
@@ -285,94 +283,51 @@ internal static class BenchCommand
     internal static int WidthFor(EncoderKind kind, BenchSettings settings) =>
         kind == EncoderKind.ResNet18 ? (settings.Tiny ? 2 : settings.ResNetWidth) : settings.Tiny ? 4 : CompactCnnEncoder.DefaultWidth;
 
-    /// <summary>Encoder, image shape and data for one encoder: CompactCnn on Fashion-MNIST (streamed from the IDX files), ResNet18 on random 3x32x32 pixels.</summary>
+    /// <summary>Encoder, image shape and data for one encoder (see <see cref="BenchImages"/>).</summary>
     private static (ImageEncoder Encoder, ImageShape Shape, IDataView Data, string DataName) Setup(EncoderKind kind, BenchSettings settings, MLContext ml, int rows)
     {
         ImageShape shape = ShapeFor(kind, settings);
-        int width = WidthFor(kind, settings);
         manual_seed(1);
-        ImageEncoder encoder = EncoderFactory.Create(kind, shape, width);
-        if (kind == EncoderKind.CompactCnn && !settings.Tiny)
-        {
-            return (encoder, shape, FashionMnist.Load(ml, train: true, settings.DataDirectory, rows), "Fashion-MNIST train (streamed, gzip)");
-        }
-        return (encoder, shape, SyntheticPixels(ml, shape, rows), "random pixels (in memory)");
+        ImageEncoder encoder = EncoderFactory.Create(kind, shape, WidthFor(kind, settings));
+        (IDataView data, string dataName) = BenchImages(kind, settings, ml, shape, rows);
+        return (encoder, shape, data, dataName);
     }
 
+    /// <summary>The images one encoder is benchmarked on: Fashion-MNIST for CompactCnn (streamed from the IDX files), else random pixels of <paramref name="shape"/>.</summary>
+    private static (IDataView Data, string DataName) BenchImages(EncoderKind kind, BenchSettings settings, MLContext ml, ImageShape shape, int rows) =>
+        kind == EncoderKind.CompactCnn && !settings.Tiny
+            ? (FashionMnist.Load(ml, train: true, settings.DataDirectory, rows), "Fashion-MNIST train (streamed, gzip)")
+            : (SyntheticPixels(ml, shape, rows), "random pixels (in memory)");
+
     /// <summary>One encoder's SimCLR step: images/s, achieved FLOP/s and the median time of each part of a step.</summary>
-    private static Dictionary<string, object?> TrainingStep(EncoderKind kind, BenchSettings settings, Device device, double matmulFlops)
+    private static Dictionary<string, object?> TrainingStep(EncoderKind kind, BenchSettings settings, double matmulFlops)
     {
         var ml = new MLContext(1);
         int warmup = 2, steps = settings.Repeats;
         int batch = settings.BatchSize;
+        ImageShape shape = ShapeFor(kind, settings);
         // Rows for every step in one epoch, so no timed step restarts the cursor and refills the shuffle buffer.
-        (ImageEncoder encoder, ImageShape shape, IDataView data, string dataName) = Setup(kind, settings, ml, batch * (warmup + steps + 1));
-        using ImageEncoder disposeEncoder = encoder;
-        long forwardFlops = FlopCounter.CountForward(encoder);
-
-        var options = new SimClrOptions { ImageShape = shape };
-        using var method = new SimClrMethod(encoder, options, shape);
-        method.MoveTo(device);
-        method.SetTraining(true);
-        using TrainingOptimizer optimizer = TrainingOptimizer.Create(options, method.TrainableParameters());
-        using var generator = new Generator(1, device);
-        // Fixed normalisation: the values do not change the cost of a step.
-        Tensor Normalize(Tensor images) => images.sub(0.5).div(0.25);
-        // A small shuffle buffer (filled during the warm-up steps): an epoch here is a few batches, and the default
-        // 10,000-row buffer would be all of it. Per batch, reading then costs what it costs in steady-state training.
-        var reader = new PixelBatchReader(data, "Pixels", shape.Size, shuffleBufferSize: 2 * batch);
-        using IEnumerator<PixelBatch> batches = BatchesAcrossEpochs(reader, batch, new Random(1)).GetEnumerator();
-
-        long viewsDone = 0;
-        method.ViewsMade = () =>
+        (IDataView data, string dataName) = BenchImages(kind, settings, ml, shape, batch * (warmup + steps + 1));
+        // The SimCLR defaults, built as Fit builds them.
+        var estimator = ml.Transforms.SimClr(new SimClrOptions
         {
-            Synchronize(device);
-            viewsDone = Stopwatch.GetTimestamp();
-        };
-        var read = new List<double>();
-        var views = new List<double>();
-        var forwardBackward = new List<double>();
-        var step = new List<double>();
-        var total = new List<double>();
-        try
-        {
-            for (int i = 0; i < warmup + steps; i++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                batches.MoveNext();
-                PixelBatch pixels = batches.Current;
-                using DisposeScope scope = NewDisposeScope();
-                Tensor images = ContrastiveTrainer.BatchToTensor(pixels, shape, device).mul_(options.PixelScale);
-                Synchronize(device);
-                long t1 = Stopwatch.GetTimestamp();
-                Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, null, Normalize, generator));
-                optimizer.ZeroGrad();
-                loss.backward();
-                _ = loss.item<float>();
-                Synchronize(device);
-                long t3 = Stopwatch.GetTimestamp();
-                optimizer.Step();
-                Synchronize(device);
-                long t4 = Stopwatch.GetTimestamp();
-                if (i < warmup) continue;
-                read.Add(Seconds(t0, t1));
-                views.Add(Seconds(t1, viewsDone));
-                forwardBackward.Add(Seconds(viewsDone, t3));
-                step.Add(Seconds(t3, t4));
-                total.Add(Seconds(t0, t4));
-            }
-        }
-        finally
-        {
-            method.ViewsMade = null;
-        }
+            InputColumnName = "Pixels", OutputColumnName = "Embedding", ImageShape = shape, Encoder = kind, EncoderWidth = WidthFor(kind, settings),
+            BatchSize = batch, Seed = 1, Device = settings.Device,
+            // A small shuffle buffer (filled during the warm-up steps): an epoch here is a few batches, and the default
+            // 10,000-row buffer would be all of it. Per batch, reading then costs what it costs in steady-state training.
+            ShuffleBufferSize = 2 * batch,
+        });
+        using TrainingSetup setup = ((ITrainingSetupSource)estimator).PrepareTraining(data, seed: 1);
+        long forwardFlops = FlopCounter.CountForward(setup.Encoder);
+        TrainingStepTimings timings = TrainingStepTimings.Measure(setup, warmup, steps);
+        List<double> read = timings.Read, views = timings.Views, forwardBackward = timings.ForwardBackward, step = timings.Optimizer, total = timings.Total;
 
         double imagesPerSecond = batch / Median(total);
         double achieved = 3.0 * forwardFlops * 2 * imagesPerSecond;
         double partsSum = read.Sum() + views.Sum() + forwardBackward.Sum() + step.Sum();
         return new Dictionary<string, object?>
         {
-            ["encoder"] = $"{kind} w{encoder.BaseWidth}",
+            ["encoder"] = $"{kind} w{setup.Encoder.BaseWidth}",
             ["input"] = $"{shape.Channels}x{shape.Height}x{shape.Width}",
             ["data"] = dataName,
             ["batchSize"] = batch,

@@ -1,11 +1,7 @@
-using System.Diagnostics;
 using ContrastiveML.Encoders;
-using ContrastiveML.Optimization;
 using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace ContrastiveML.Samples;
 
@@ -85,70 +81,31 @@ internal static class MethodTrainingBench
             options.ShuffleBufferSize = 2 * batch;
         });
         using TrainingSetup setup = ((ITrainingSetupSource)estimator).PrepareTraining(data, seed: 1);
-        ContrastiveEncoderOptions options = setup.Options;
         IContrastiveMethod method = setup.Method;
-        Device device = setup.Device;
-        method.SetTraining(true);
-        using TrainingOptimizer optimizer = TrainingOptimizer.Create(options, method.TrainableParameters());
-        using var generator = new Generator(1, device);
-        using var normalization = new TrainingNormalization(setup.Normalization, device);
-        using var scalars = new KeptScalars();
-        Scalar pixelScale = scalars.Of(options.PixelScale);
 
-        double matmulBefore = BenchCommand.MatmulFlops(settings.MatmulSize, settings.Repeats, device);
-        using IEnumerator<Data.PixelBatch> batches = BenchCommand.BatchesAcrossEpochs(setup.Reader, setup.BatchSize, new Random(1)).GetEnumerator();
-        var read = new List<double>();
-        var forwardBackward = new List<double>();
-        var step = new List<double>();
-        var total = new List<double>();
+        double matmulBefore = BenchCommand.MatmulFlops(settings.MatmulSize, settings.Repeats, setup.Device);
         long trainingFlopsPerStep = 0, forwardWithGradient = 0, forwardWithoutGradient = 0;
         int layers = 0;
-        for (int i = 0; i < WarmupSteps + settings.Repeats; i++)
+        // The first step counts FLOPs on the layers that ran (the hooks cost a little; it is not timed).
+        TrainingStepTimings timings = TrainingStepTimings.Measure(setup, WarmupSteps, settings.Repeats, firstStep: run =>
         {
-            long t0 = Stopwatch.GetTimestamp(), t1, t2, t3;
-            batches.MoveNext();
-            Data.PixelBatch pixels = batches.Current;
-            using (DisposeScope scope = NewDisposeScope())
+            using var recorder = new LayerFlopRecorder(method.Modules());
+            run();
+            if (recorder.SilentLayers > 0)
             {
-                Tensor images = ContrastiveTrainer.BatchToTensor(pixels, shape, device).mul_(pixelScale);
-                Tensor? labels = ContrastiveTrainer.LabelsToTensor(pixels, device);
-                BenchCommand.Synchronize(device);
-                t1 = Stopwatch.GetTimestamp();
-                // The first step counts FLOPs on the layers that ran (the hooks cost a little; it is not timed).
-                using (LayerFlopRecorder? recorder = i == 0 ? new LayerFlopRecorder(method.Modules()) : null)
-                {
-                    Tensor loss = method.ComputeLoss(new ContrastiveBatch(images, labels, normalization.Apply, generator));
-                    optimizer.ZeroGrad();
-                    loss.backward();
-                    _ = loss.item<float>();
-                    if (recorder != null)
-                    {
-                        if (recorder.SilentLayers > 0)
-                        {
-                            throw new InvalidOperationException($"{method.Name}: {recorder.SilentLayers} of {recorder.Layers} layers ran no forward hook in a training step; its FLOPs would be undercounted.");
-                        }
-                        trainingFlopsPerStep = recorder.TrainingFlops;
-                        forwardWithGradient = recorder.ForwardWithGradient;
-                        forwardWithoutGradient = recorder.ForwardWithoutGradient;
-                        layers = recorder.Layers;
-                    }
-                }
-                BenchCommand.Synchronize(device);
-                t2 = Stopwatch.GetTimestamp();
-                optimizer.Step();
-                method.AfterStep();
-                BenchCommand.Synchronize(device);
-                t3 = Stopwatch.GetTimestamp();
+                throw new InvalidOperationException($"{method.Name}: {recorder.SilentLayers} of {recorder.Layers} layers ran no forward hook in a training step; its FLOPs would be undercounted.");
             }
-            if (i < WarmupSteps) continue;
-            read.Add(BenchCommand.Seconds(t0, t1));
-            forwardBackward.Add(BenchCommand.Seconds(t1, t2));
-            step.Add(BenchCommand.Seconds(t2, t3));
-            total.Add(BenchCommand.Seconds(t0, t3));
-        }
-        double matmulAfter = BenchCommand.MatmulFlops(settings.MatmulSize, settings.Repeats, device);
+            trainingFlopsPerStep = recorder.TrainingFlops;
+            forwardWithGradient = recorder.ForwardWithGradient;
+            forwardWithoutGradient = recorder.ForwardWithoutGradient;
+            layers = recorder.Layers;
+        });
+        double matmulAfter = BenchCommand.MatmulFlops(settings.MatmulSize, settings.Repeats, setup.Device);
         double matmulFlops = Math.Max(matmulBefore, matmulAfter);
 
+        // This table's forward + backward includes making the views, as it always has.
+        List<double> read = timings.Read, step = timings.Optimizer, total = timings.Total;
+        List<double> forwardBackward = timings.Views.Zip(timings.ForwardBackward, (v, f) => v + f).ToList();
         double imagesPerSecond = setup.BatchSize / BenchCommand.Median(total);
         double achieved = trainingFlopsPerStep / BenchCommand.Median(total);
         double partsSum = read.Sum() + forwardBackward.Sum() + step.Sum();

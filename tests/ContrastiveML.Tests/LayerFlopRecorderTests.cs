@@ -27,11 +27,11 @@ public class LayerFlopRecorderTests
         ContrastiveML.Data.PixelBatch batch = setup.Reader.ReadEpoch(Batch, new Random(1)).First();
         using var generator = new TorchSharp.torch.Generator(1);
         using var scope = NewDisposeScope();
-        Tensor images = ContrastiveTrainer.BatchToTensor(batch, TinyFits.Shape, CPU).div(255f);
+        Tensor images = TrainingStep.BatchToTensor(batch, TinyFits.Shape, CPU).div(255f);
         var recorder = new LayerFlopRecorder(setup.Method.Modules());
         using (recorder)
         {
-            Tensor loss = setup.Method.ComputeLoss(new ContrastiveBatch(images, ContrastiveTrainer.LabelsToTensor(batch, CPU), x => x, generator));
+            Tensor loss = setup.Method.ComputeLoss(new ContrastiveBatch(images, TrainingStep.LabelsToTensor(batch, CPU), x => x, generator));
             loss.backward();
         }
         Assert.Equal(0, recorder.SilentLayers);

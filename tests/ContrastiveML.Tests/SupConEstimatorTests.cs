@@ -216,8 +216,8 @@ public class SupConEstimatorTests
             setup.Method.SetTraining(true);
             using var scope = TorchSharp.torch.NewDisposeScope();
             using var generator = new TorchSharp.torch.Generator(5);
-            TorchSharp.torch.Tensor images = Training.ContrastiveTrainer.BatchToTensor(batch, TinyFits.Shape, TorchSharp.torch.CPU).div(255f);
-            TorchSharp.torch.Tensor labels = Training.ContrastiveTrainer.LabelsToTensor(batch, TorchSharp.torch.CPU)!;
+            TorchSharp.torch.Tensor images = Training.TrainingStep.BatchToTensor(batch, TinyFits.Shape, TorchSharp.torch.CPU).div(255f);
+            TorchSharp.torch.Tensor labels = Training.TrainingStep.LabelsToTensor(batch, TorchSharp.torch.CPU)!;
             return setup.Method.ComputeLoss(new Training.ContrastiveBatch(images, labels, x => x, generator)).item<float>();
         }
         float supCon = Loss(alone), total = Loss(joint);

@@ -10,7 +10,20 @@ namespace ContrastiveML.Training;
 /// estimator reads no label column.</param>
 /// <param name="Normalize">Maps [0, 1] images to the encoder's normalised input.</param>
 /// <param name="Generator">The Fit's random generator on the training device (view augmentation draws from it).</param>
-internal sealed record ContrastiveBatch(Tensor Images, Tensor? Labels, Func<Tensor, Tensor> Normalize, Generator Generator);
+internal sealed record ContrastiveBatch(Tensor Images, Tensor? Labels, Func<Tensor, Tensor> Normalize, Generator Generator)
+{
+    /// <summary>The benchmark's timing probe for this step; null in Fit.</summary>
+    public ITrainingStepProbe? Probe { get; init; }
+
+    /// <summary>
+    /// Every method calls this once its views are made and before an encoder runs: only the method knows where that
+    /// boundary lies, and the benchmark times view making apart from forward and backward. Free without a probe.
+    /// </summary>
+    public void ViewsMade()
+    {
+        if (Probe is not null) Probe.Mark(TrainingStepPhase.ViewsMade, Images.device);
+    }
+}
 
 /// <summary>
 /// A contrastive pretraining method as the shared training loop sees it: the trainable modules and a loss over a

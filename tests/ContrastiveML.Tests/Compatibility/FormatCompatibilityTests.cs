@@ -93,6 +93,10 @@ public class FormatCompatibilityTests : IDisposable
         }
     }
 
+    /// <summary>The estimator of the options' method, as the registry builds it, fitted on <paramref name="data"/>.</summary>
+    private static ContrastiveEncoderTransformer Fit(MLContext ml, ContrastiveEncoderOptions options, IDataView data) =>
+        ContrastiveML.Methods.MethodRegistry.For(options).CreateEstimator(ml, options).Fit(data);
+
     [Theory]
     [MemberData(nameof(Methods))]
     public void ACheckpointOfTheEarlierBuildResumesToItsUninterruptedEmbeddings(string method)
@@ -103,7 +107,7 @@ public class FormatCompatibilityTests : IDisposable
         var ml = new MLContext(1);
         IDataView data = Data(ml);
 
-        ContrastiveEncoderTransformer resumed = (ContrastiveEncoderTransformer)Samples.MethodEstimator.For(ml, Options(method, _directory)).Fit(data);
+        ContrastiveEncoderTransformer resumed = Fit(ml, Options(method, _directory), data);
 
         Assert.Equal(3, resumed.Report.ResumedFromStep);
         Assert.Equal(MaxSteps, resumed.Report.Steps);

@@ -39,8 +39,8 @@ internal abstract class ContrastiveMethod : IContrastiveMethod
 
     /// <summary>
     /// Whether the declared settings are written at the start of the model state (and checked when it is read) instead
-    /// of joining the checkpoint's fingerprint. CMC's checkpoints were written that way, and must stay readable: its
-    /// settings block leads its model state, so CMC sets this; every other method's settings are in the fingerprint.
+    /// of joining the checkpoint's fingerprint. CMC's checkpoint format has its settings block lead its model state,
+    /// and checkpoints of that format must stay readable, so CMC sets this; every other method's settings are in the fingerprint.
     /// Either way the settings are declared once (<see cref="DeclareSetting"/>) and compared by
     /// <see cref="Training.CheckpointFingerprint.FirstDifference"/>, the check the trainer's fingerprint uses.
     /// </summary>

@@ -12,7 +12,7 @@ namespace ContrastiveML.NativeKernels;
 /// ReLU → linear(→10), with the loss Σ output·R for a fixed R.
 /// </summary>
 /// <remarks>
-/// Why: on some CPUs libtorch's oneDNN kernels compute wrong or non-deterministic values. Seen: oneDNN 3.7.1 (libtorch
+/// Why: on some CPUs libtorch's oneDNN kernels compute wrong or non-deterministic values. A known case: oneDNN 3.7.1 (libtorch
 /// 2.10) with its AVX-512 kernels on an AMD family-26 CPU that reports no cache topology gives wrong input gradients
 /// (off by 5-50% of their scale, sometimes infinite, different from run to run) for 3x3 convolutions with fewer than 16
 /// output channels, while forward passes and weight gradients are right; training then reaches NaN losses, ONNX parity

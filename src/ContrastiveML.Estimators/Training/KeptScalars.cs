@@ -14,9 +14,9 @@ namespace ContrastiveML.Training;
 /// native <c>c10::Scalar</c> owned by nobody but the finalizer. The wrapper's only use is to pass its native
 /// pointer into the call, so once the call has started the JIT may consider the wrapper dead; a garbage
 /// collection started by another thread during the call can then finalize it and free the native scalar while
-/// libtorch is still reading it. We saw exactly that twice (a 15-minute run and the parallel test suite):
-/// <c>ExternalException: Expected false to be true ... toDouble at c10/core/Scalar.h:140</c>, libtorch finding a
-/// freed scalar's type tag; a freed scalar whose memory is reused could as well be read as a wrong number,
+/// libtorch is still reading it. The likelier the more often another thread collects (long runs, parallel tests),
+/// it shows as <c>ExternalException: Expected false to be true ... toDouble at c10/core/Scalar.h:140</c>, libtorch
+/// finding a freed scalar's type tag; a freed scalar whose memory is reused could as well be read as a wrong number,
 /// silently. TorchSharp pull requests 1434 and 1496 (open) address this upstream.
 /// </para>
 /// <para>

@@ -3,8 +3,10 @@ using Microsoft.ML;
 namespace ContrastiveML.Tests;
 
 /// <summary>
-/// On the CPU, the same seed and the same data give bit-identical embeddings (tolerance 0: initialisation, data
-/// order, shuffle buffer and augmentation all draw from the seed), and a different seed gives different ones.
+/// Reproducibility that does not depend on the method (checked here with SimCLR): a cached data view, which ML.NET's
+/// cursor may shuffle, trains bit-identically for a seed as an enumerable one does; fits of the same seed running at the
+/// same time give the embeddings of one running alone. Same-seed, other-seed and resume checks for every method are in
+/// <see cref="EstimatorReproducibilityTests"/>.
 /// </summary>
 /// <remarks>
 /// Weight initialisation draws from libtorch's one process-wide generator. Fit seeds it and builds its modules under
@@ -29,26 +31,14 @@ public class DeterminismTests
         return (TinyFits.Embeddings(ml, model.Transform(data)), model.Report.LossCurve.Select(p => p.Loss).ToList());
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void SameSeedGivesIdenticalEmbeddings(bool cached)
+    [Fact]
+    public void ACachedDataViewGivesIdenticalEmbeddingsForTheSameSeed()
     {
-        var first = Fit(seed: 11, cached, mlSeed: 1);
-        var second = Fit(seed: 11, cached, mlSeed: 2);
+        var first = Fit(seed: 11, cached: true, mlSeed: 1);
+        var second = Fit(seed: 11, cached: true, mlSeed: 2);
         Assert.Equal(first.Losses, second.Losses);
         Assert.Equal(first.Embeddings.Length, second.Embeddings.Length);
         for (int i = 0; i < first.Embeddings.Length; i++) Assert.Equal(first.Embeddings[i], second.Embeddings[i]);
-    }
-
-    [Fact]
-    public void DifferentSeedsGiveDifferentEmbeddings()
-    {
-        var first = Fit(seed: 11, cached: false);
-        var second = Fit(seed: 12, cached: false);
-        double maxDifference = first.Embeddings.Zip(second.Embeddings)
-            .SelectMany(p => p.First.Zip(p.Second, (a, b) => Math.Abs(a - b))).Max();
-        Assert.True(maxDifference > 1e-3, $"max |difference| {maxDifference}");
     }
 
     [Fact]

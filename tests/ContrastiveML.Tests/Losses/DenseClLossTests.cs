@@ -117,10 +117,9 @@ public class DenseClLossTests
         double cell0 = -Math.Log(Math.Exp(h / t) / (Math.Exp(h / t) + Math.Exp(-1 / t) + Math.Exp(h / t)));
         double cell1 = -Math.Log(Math.Exp(1 / t) / (Math.Exp(1 / t) + Math.Exp(0 / t) + Math.Exp(-h / t)));
         double expected = (cell0 + cell1) / 2;
-        Assert.Equal(expected, ReferenceLoss(queryGrid, keyGrid, matches, queue, t), 12);
 
         using var scope = NewDisposeScope();
-        var loss = DenseInfoNceLoss.Compute(Grid(queryGrid), Grid(keyGrid), tensor(new long[] { 1, 0 }, new long[] { 1, 2 }), Rows(queue), t);
+        var loss = DenseInfoNceLoss.Compute(Grid(queryGrid), Grid(keyGrid), tensor(matches[0], new long[] { 1, 2 }), Rows(queue), t);
         Assert.Equal(0, loss.dim());
         Assert.Equal(expected, loss.item<float>(), 1e-5);
     }

@@ -8,7 +8,7 @@ namespace ContrastiveML.Tests;
 /// </summary>
 /// <remarks>
 /// A TorchSharp Scalar converted implicitly from a number is freed by its finalizer; when a collection that another
-/// thread starts during a native call finalizes it, libtorch reads freed memory (the failure we saw: "Expected false
+/// thread starts during a native call finalizes it, libtorch reads freed memory (the symptom: "Expected false
 /// to be true ... toDouble at c10/core/Scalar.h:140", or silently a wrong number). The training path keeps its Scalars
 /// alive (KeptScalars; our own AdamW, SGD and LARS), and this test makes collections as frequent as they can be: a
 /// second thread allocates and runs GC.Collect + WaitForPendingFinalizers in a loop for the whole fit. Any Scalar or

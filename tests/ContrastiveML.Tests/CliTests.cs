@@ -1,4 +1,5 @@
 using System.Globalization;
+using ContrastiveML.Methods.MoCo;
 using ContrastiveML.Samples;
 using ContrastiveML.Samples.Plots;
 using Microsoft.ML.Data;
@@ -163,10 +164,10 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void ProbeGivesMoCoAtLeastTwoImagesPerBatchNormGroup()
     {
-        Assert.Equal(1, ProbeCommand.MoCoBatchNormGroups(2));
-        Assert.Equal(2, ProbeCommand.MoCoBatchNormGroups(4));
-        Assert.Equal(4, ProbeCommand.MoCoBatchNormGroups(8));
-        Assert.Equal(4, ProbeCommand.MoCoBatchNormGroups(256));
+        Assert.Equal(1, MoCoCliOptions.BatchNormGroupsFor(2));
+        Assert.Equal(2, MoCoCliOptions.BatchNormGroupsFor(4));
+        Assert.Equal(4, MoCoCliOptions.BatchNormGroupsFor(8));
+        Assert.Equal(4, MoCoCliOptions.BatchNormGroupsFor(256));
     }
 
     [Fact]

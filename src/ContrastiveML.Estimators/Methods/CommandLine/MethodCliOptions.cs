@@ -5,7 +5,7 @@ internal static class MethodCliOptions
 {
     /// <summary><c>--temperature</c>: the loss's temperature.</summary>
     public static MethodCliOption<double> Temperature { get; } = new("--temperature",
-        "Loss temperature: NT-Xent for simclr, SupCon for supcon, InfoNCE for moco and densecl, the critic for cmc.")
+        "Temperature of the loss (NT-Xent, SupCon, InfoNCE, or the critic of CMC).")
     {
         DefaultDescription = "the estimator's",
     };

@@ -8,6 +8,14 @@ internal sealed class MethodCliValues
     /// <summary>No option given.</summary>
     public static MethodCliValues None => new();
 
+    /// <summary>A copy, to change without changing these.</summary>
+    public MethodCliValues Copy()
+    {
+        var copy = new MethodCliValues();
+        foreach ((string name, object value) in _values) copy._values[name] = value;
+        return copy;
+    }
+
     /// <summary>The names of the options given.</summary>
     public IEnumerable<string> Names => _values.Keys;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ContrastiveML.Samples.Commands;
 
 namespace ContrastiveML.Samples;
 

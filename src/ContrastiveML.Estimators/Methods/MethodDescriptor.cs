@@ -1,5 +1,6 @@
 using ContrastiveML.Data;
 using ContrastiveML.Encoders;
+using ContrastiveML.Methods.CommandLine;
 using ContrastiveML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
@@ -29,6 +30,21 @@ internal abstract class MethodDescriptor
 
     /// <summary>The method's options with their defaults.</summary>
     public abstract ContrastiveEncoderOptions CreateOptions();
+
+    /// <summary>The method on the command line: the options it takes, their per-command defaults, its probe figures.</summary>
+    public abstract MethodCli CommandLine { get; }
+
+    /// <summary>
+    /// The method's options as a command builds them: the defaults, then what <paramref name="context"/>'s command
+    /// sets, then the values in <paramref name="given"/> (or the command's defaults) of the options the method takes there.
+    /// </summary>
+    /// <exception cref="ArgumentException">A given value the method cannot use; the message names the option.</exception>
+    public ContrastiveEncoderOptions CreateOptions(MethodCliContext context, MethodCliValues given)
+    {
+        ContrastiveEncoderOptions options = CreateOptions();
+        CommandLine.Apply(options, context, given);
+        return options;
+    }
 
     /// <summary>Whether a Fit with <paramref name="options"/> reads class labels.</summary>
     public abstract bool UsesLabels(ContrastiveEncoderOptions options);
@@ -96,6 +112,11 @@ internal sealed class MethodDescriptor<TOptions> : MethodDescriptor where TOptio
     /// library's methods create their public estimator classes (SimClrEstimator, ...), which add nothing but their name.
     /// </summary>
     public Func<IHostEnvironment, TOptions, ContrastiveEncoderEstimator<TOptions>>? Estimator { get; init; }
+
+    /// <summary>The method on the command line; by default it takes no method option.</summary>
+    public MethodCli<TOptions> Cli { get; init; } = MethodCli.None<TOptions>();
+
+    public override MethodCli CommandLine => Cli;
 
     public override Type OptionsType => typeof(TOptions);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ContrastiveML.Samples.Reporting;
 using ScottPlot;
 
 namespace ContrastiveML.Samples.Plots;

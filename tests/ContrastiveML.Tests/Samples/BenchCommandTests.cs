@@ -107,8 +107,8 @@ public sealed class BenchCommandTests : IDisposable
     [Fact]
     public void LoadAverageIsTheFirstFieldOfProcLoadavg()
     {
-        Assert.Equal(2.75, ContrastiveML.Samples.BenchCommand.LoadAverage("2.75 2.66 3.17 1/94 17030"));
-        Assert.Null(ContrastiveML.Samples.BenchCommand.LoadAverage("not a load average"));
+        Assert.Equal(2.75, ContrastiveML.Samples.Benchmarks.MachineFacts.LoadAverage("2.75 2.66 3.17 1/94 17030"));
+        Assert.Null(ContrastiveML.Samples.Benchmarks.MachineFacts.LoadAverage("not a load average"));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ContrastiveML.Samples;
+using ContrastiveML.Samples.Pretraining;
 using ContrastiveML.Samples.Images;
 using ContrastiveML.Samples.Plots;
 

@@ -1,4 +1,7 @@
 using System.Globalization;
+using ContrastiveML.Methods;
+using ContrastiveML.Methods.CommandLine;
+using ContrastiveML.Methods.MoCo;
 using ContrastiveML.Samples;
 using ContrastiveML.Samples.Plots;
 using Microsoft.ML.Data;
@@ -31,6 +34,26 @@ public sealed class CliTests : IDisposable
         var (code, output, _) = CliRunner.Run(verb, "--help");
         Assert.Equal(0, code);
         Assert.All(options, o => Assert.Contains(o, output));
+    }
+
+    [Theory]
+    [InlineData("probe", (int)MethodCommands.Probe)]
+    [InlineData("pretrain", (int)MethodCommands.Pretrain)]
+    public void EveryMethodOptionOfTheRegistryIsOnItsCommandsHelp(string verb, int command)
+    {
+        var (code, output, _) = CliRunner.Run(verb, "--help");
+        Assert.Equal(0, code);
+        string[] names = MethodRegistry.All().SelectMany(m => m.CommandLine.OptionsOf((MethodCommands)command)).Select(b => b.Option.Name).Distinct().ToArray();
+        Assert.NotEmpty(names);
+        Assert.All(names, name => Assert.Contains($"  {name} ", output));
+    }
+
+    [Fact]
+    public void PretrainRefusesAMethodOptionTheMethodDoesNotTakeAndNamesIt()
+    {
+        var run = CliRunner.Run(TinyPretrain("--method", "moco", "--temperature", "0.3", "--on-bad-file", "skip", "--out", _folder.Output("moco.zip")));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--temperature applies to --method simclr; found --method moco", run.Error);
     }
 
     [Fact]
@@ -163,10 +186,10 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void ProbeGivesMoCoAtLeastTwoImagesPerBatchNormGroup()
     {
-        Assert.Equal(1, ProbeCommand.MoCoBatchNormGroups(2));
-        Assert.Equal(2, ProbeCommand.MoCoBatchNormGroups(4));
-        Assert.Equal(4, ProbeCommand.MoCoBatchNormGroups(8));
-        Assert.Equal(4, ProbeCommand.MoCoBatchNormGroups(256));
+        Assert.Equal(1, MoCoCliOptions.BatchNormGroupsFor(2));
+        Assert.Equal(2, MoCoCliOptions.BatchNormGroupsFor(4));
+        Assert.Equal(4, MoCoCliOptions.BatchNormGroupsFor(8));
+        Assert.Equal(4, MoCoCliOptions.BatchNormGroupsFor(256));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using ContrastiveML.Encoders;
-using ContrastiveML.Samples;
+using ContrastiveML.Samples.Pretraining;
 
 namespace ContrastiveML.Tests;
 

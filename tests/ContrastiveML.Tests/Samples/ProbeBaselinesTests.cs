@@ -1,6 +1,6 @@
 using System.Text.Json;
 using ContrastiveML.Encoders;
-using ContrastiveML.Samples;
+using ContrastiveML.Samples.Probing;
 using ContrastiveML.Training;
 
 namespace ContrastiveML.Tests;
@@ -26,8 +26,8 @@ public sealed class ProbeBaselinesTests : IDisposable
         return path;
     }
 
-    private static ProbeCommand.ProbeSettings Settings(string method = "moco", int width = 0, int seed = 1, EmbeddingPooling pooling = EmbeddingPooling.Grid3x3) =>
-        new(method, EncoderKind.CompactCnn, width, pooling, 30, 15, 256, null, null, null, seed, null, null, "unused", null, null, TrainingDevice.Cpu);
+    private static ProbeSettings Settings(string method = "moco", int width = 0, int seed = 1, EmbeddingPooling pooling = EmbeddingPooling.Grid3x3) =>
+        new() { Method = method, Width = width, Pooling = pooling, Minutes = 15, Seed = seed, DataDirectory = "unused", Device = TrainingDevice.Cpu };
 
     [Fact]
     public void MatchingFileGivesItsBaselines()
@@ -44,7 +44,7 @@ public sealed class ProbeBaselinesTests : IDisposable
     [InlineData("trainRows", "trainRows = 60000, this run has trainRows = 5000")]
     public void MismatchNamesTheField(string field, string expected)
     {
-        ProbeCommand.ProbeSettings settings = field switch
+        ProbeSettings settings = field switch
         {
             "seed" => Settings(seed: 2),
             "pooling" => Settings(pooling: EmbeddingPooling.Global),

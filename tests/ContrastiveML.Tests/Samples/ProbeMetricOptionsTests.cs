@@ -1,6 +1,8 @@
 using ContrastiveML.Losses;
+using ContrastiveML.Methods.CommandLine;
+using ContrastiveML.Methods.MetricLearning;
 using ContrastiveML.Samples;
-using ContrastiveML.Encoders;
+using ContrastiveML.Samples.Probing;
 using ContrastiveML.Training;
 using Microsoft.ML;
 
@@ -10,7 +12,12 @@ namespace ContrastiveML.Tests;
 public class ProbeMetricOptionsTests
 {
     private static MetricLearningOptions Map(string loss, string? miner, bool noLabels = false) =>
-        ProbeCommand.MetricOptions(new ProbeCommand.MetricSettings(loss, miner, noLabels));
+        (MetricLearningOptions)ProbeEstimator.Options(new ProbeSettings
+        {
+            Method = "metric",
+            MethodOptions = new MethodCliValues()
+                .Set(MetricLearningCliOptions.Loss, loss).Set(MetricLearningCliOptions.Miner, miner).Set(MetricLearningCliOptions.NoLabels, noLabels),
+        });
 
     [Fact]
     public void TripletMinersMapOntoTripletMining()
@@ -49,10 +56,13 @@ public class ProbeSharedOptionsTests
 {
     private static ContrastiveEncoderOptions OptionsOf(string method, double? colorJitter, double? weightDecay, double? cropScaleMin = null)
     {
-        var settings = new ProbeCommand.ProbeSettings(method, EncoderKind.CompactCnn, 0, EmbeddingPooling.Grid3x3, 30, 15, 256, null, null,
-            cropScaleMin, 1, null, null, "unused", null, null, TrainingDevice.Cpu, ColorJitter: colorJitter, WeightDecay: weightDecay);
+        var settings = new ProbeSettings
+        {
+            Method = method, Minutes = 15, DataDirectory = "unused", Device = TrainingDevice.Cpu, WeightDecay = weightDecay,
+            MethodOptions = new MethodCliValues().Set(MethodCliOptions.ColorJitter, colorJitter).Set(MethodCliOptions.CropScaleMin, cropScaleMin),
+        };
         ContrastiveEncoderOptions? seen = null;
-        ProbeCommand.CreateEstimator(new MLContext(1), settings, options => seen = options);
+        ProbeEstimator.Create(new MLContext(1), settings, options => seen = options);
         return seen!;
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ContrastiveML.Samples;
 using ContrastiveML.Samples.Plots;
+using ContrastiveML.Samples.Reporting;
 using ContrastiveML.Training;
 using Microsoft.ML.Data;
 

@@ -1,3 +1,4 @@
+using ContrastiveML.Methods.CommandLine;
 using ContrastiveML.Training;
 using ContrastiveML.Data;
 using ContrastiveML.Encoders;
@@ -18,6 +19,27 @@ internal static class CmcDescriptor
         ExtraMetadata = Metadata,
         ValidateData = CheckBankSize,
         Estimator = (env, options) => new CmcEstimator(env, options),
+        // MemoryBankSize left null: the estimator sizes the bank from the data. The crop scale and jitter change CMC's own
+        // augmentation (crop and flip only: jitter, grayscale and blur would erase a view).
+        Cli = new(
+            MethodCliOptions.Temperature.For<CmcOptions>(MethodCommands.Probe, (o, t) => o.Temperature = t),
+            CmcCliOptions.MemoryBank.For<CmcOptions>(MethodCommands.Probe, (o, bank) =>
+            {
+                if (bank == 0) o.Negatives = CmcNegatives.Batch;
+                else o.MemoryBankSize = bank;
+            }),
+            CmcCliOptions.IndependentViews.For<CmcOptions>(MethodCommands.Probe, (o, independent) => o.AugmentViewsIndependently = independent),
+            MethodCliOptions.CropScaleMinOf(MethodCommands.Probe),
+            MethodCliOptions.ColorJitterOf(MethodCommands.Probe))
+        {
+            ProbeFigures = (o, _, rows) => new KeyValuePair<string, object?>[]
+            {
+                new("memoryBank", o.Negatives == CmcNegatives.Batch ? 0 : o.ResolveMemoryBankSize(rows, o.BatchSize)),
+                new("augmentViewsIndependently", o.AugmentViewsIndependently),
+            },
+            SettingsSummary = (o, rows) => o.Negatives == CmcNegatives.Batch ? null
+                : $"CMC: negatives from a memory bank of {o.ResolveMemoryBankSize(rows, o.BatchSize)} images per view.",
+        },
     };
 
     private static ImageEncoder CreateEncoder(CmcOptions options, PixelStatistics statistics)

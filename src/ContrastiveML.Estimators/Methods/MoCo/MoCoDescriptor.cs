@@ -1,3 +1,4 @@
+using ContrastiveML.Methods.CommandLine;
 using ContrastiveML.Training;
 using ContrastiveML.Encoders;
 
@@ -9,7 +10,11 @@ internal static class MoCoDescriptor
     public static MethodDescriptor<MoCoOptions> Instance { get; } = new("moco", "MoCo", Create)
     {
         Estimator = (env, options) => new MoCoEstimator(env, options),
+        Cli = MoCoCliOptions.Cli<MoCoOptions>(ProbeQueueSize, Array.Empty<MethodCliBinding>()),
     };
+
+    /// <summary>The probe's queue: a quarter of the paper's 65,536, long enough for a 15-minute CPU run's batches of 256.</summary>
+    public const int ProbeQueueSize = 16_384;
 
     private static IContrastiveMethod Create(MethodBuildContext<MoCoOptions> c)
     {

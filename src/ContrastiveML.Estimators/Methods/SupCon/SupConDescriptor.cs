@@ -1,3 +1,4 @@
+using ContrastiveML.Methods.CommandLine;
 using ContrastiveML.Data;
 
 namespace ContrastiveML.Methods.SupCon;
@@ -14,5 +15,20 @@ internal static class SupConDescriptor
                 "No two images can be positives. Check that the label column holds class labels (not row ids), or use SimCLR."),
             BalancedSamplesPerClass = options => options.ClassBalancedBatches ? options.SamplesPerClass : 0,
             Estimator = (env, options) => new SupConEstimator(env, options),
+            Cli = new(
+                MethodCliOptions.Temperature.For<SupConOptions>(MethodCommands.Probe, (o, t) => o.Temperature = t),
+                SupConCliOptions.Views.For<SupConOptions>(MethodCommands.Probe, (o, v) => o.ViewsPerImage = v),
+                MethodCliOptions.ProjectionDim.For<SupConOptions>(MethodCommands.Probe, (o, d) => o.ProjectionDim = d),
+                SupConCliOptions.CrossEntropyWeight.For<SupConOptions>(MethodCommands.Probe, (o, w) => o.CrossEntropyWeight = w),
+                MethodCliOptions.CropScaleMinOf(MethodCommands.Probe),
+                MethodCliOptions.ColorJitterOf(MethodCommands.Probe))
+            {
+                CommandDefaults = (o, context) => o.LabelColumnName = context.LabelColumnName,
+                ProbeFigures = (o, _, _) => new KeyValuePair<string, object?>[]
+                {
+                    new("viewsPerImage", o.ViewsPerImage), new("temperature", o.Temperature),
+                    new("projectionDim", o.ProjectionDim), new("crossEntropyWeight", o.CrossEntropyWeight),
+                },
+            },
         };
 }

@@ -1,3 +1,4 @@
+using ContrastiveML.Methods.CommandLine;
 using ContrastiveML.Data;
 
 namespace ContrastiveML.Methods.Supervised;
@@ -14,5 +15,9 @@ internal static class SupervisedPretrainingDescriptor
                 "Use SimCLR (mlContext.Transforms.SimClr) for unlabelled data.",
                 "Check that the label column holds class labels (not row ids)."),
             Estimator = (env, options) => new SupervisedPretrainingEstimator(env, options),
+            Cli = new(MethodCliOptions.CropScaleMinOf(MethodCommands.Probe), MethodCliOptions.ColorJitterOf(MethodCommands.Probe))
+            {
+                CommandDefaults = (o, context) => o.LabelColumnName = context.LabelColumnName,
+            },
         };
 }

@@ -1,15 +1,8 @@
 using System.Globalization;
 using ContrastiveML.Encoders;
+using ContrastiveML.Methods.CommandLine;
 
-namespace ContrastiveML.Samples;
-
-/// <summary>What <c>pretrain</c> knows about an image folder before it chooses its defaults.</summary>
-/// <param name="ImageCount">Images that will be trained on (after any held-out part is set aside).</param>
-/// <param name="MedianHeight">Median decoded height in pixels.</param>
-/// <param name="MedianWidth">Median decoded width in pixels.</param>
-/// <param name="AllGrayscale">True when every image is gray (equal red, green and blue everywhere).</param>
-/// <param name="HasTimeBudget">True when <c>--minutes</c> was given.</param>
-internal sealed record ImageFolderFacts(int ImageCount, int MedianHeight, int MedianWidth, bool AllGrayscale, bool HasTimeBudget);
+namespace ContrastiveML.Samples.Pretraining;
 
 /// <summary>One default: the value and why it was chosen (or "given" when the user set it).</summary>
 internal sealed record DefaultChoice<T>(T Value, string Reason);
@@ -43,6 +36,13 @@ internal sealed record PretrainChoices(
 /// </summary>
 internal static class PretrainDefaults
 {
+    /// <summary>How <c>pretrain --help</c> describes the method options whose defaults are chosen here.</summary>
+    public static IReadOnlyDictionary<string, string> DefaultDescriptions { get; } = new Dictionary<string, string>
+    {
+        [MethodCliOptions.CropScaleMin.Name] = "from the image size",
+        [MethodCliOptions.Temperature.Name] = "0.2, measured better than SimCLR's 0.5 at batch 64",
+    };
+
     /// <summary>The longest side trained on by default: larger images are reduced to it, since on a CPU the step time grows with the pixel count.</summary>
     public const int MaxSide = 64;
 

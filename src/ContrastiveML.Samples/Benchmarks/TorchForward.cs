@@ -2,7 +2,7 @@ using ContrastiveML.Encoders;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Benchmarks;
 
 /// <summary>How autograd is set during a TorchSharp forward.</summary>
 internal enum TorchGrad

@@ -2,13 +2,13 @@ using System.Text.Json;
 using ContrastiveML.Evaluation;
 using ContrastiveML.Training;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Pretraining;
 
 /// <summary><c>pretrain --json</c>: the settings as chosen (with the reasons), the training figures and every evaluation.</summary>
 internal static class PretrainJson
 {
     /// <summary>Writes the report to <paramref name="path"/>.</summary>
-    public static void Write(string path, PretrainCommand.PretrainSettings settings, PretrainChoices choices, ContrastiveEncoderOptions options,
+    public static void Write(string path, PretrainSettings settings, PretrainChoices choices, ContrastiveEncoderOptions options,
                              TrainingReport report, double fitWallSeconds)
     {
         static object Point(EvaluationPoint p) => new

@@ -1,6 +1,7 @@
 using System.CommandLine;
+using ContrastiveML.Samples.Reporting;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Commands;
 
 /// <summary>
 /// <c>report</c>: the accuracy table and pictures of BENCHMARKS.md from the JSON files <c>probe --json</c> wrote, one

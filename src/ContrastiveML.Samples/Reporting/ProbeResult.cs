@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Reporting;
 
 /// <summary>
 /// The figures of one <c>probe --json</c> file that the accuracy report uses. Files written before the loss curve

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Probing;
 
 /// <summary>
 /// Linear probing, the standard evaluation of self-supervised representations: a multinomial logistic regression

@@ -1,6 +1,6 @@
 using ContrastiveML.Samples.Images;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Pretraining;
 
 /// <summary>
 /// Which images <c>pretrain</c> trains on and which it evaluates on: <c>--eval-images DIR</c> when given; otherwise, for

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Reporting;
 
 /// <summary>
 /// The accuracy table of BENCHMARKS.md from probe results: one row per contrastive run (best first), named by its

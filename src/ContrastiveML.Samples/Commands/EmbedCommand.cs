@@ -3,7 +3,7 @@ using ContrastiveML.Samples.Images;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Commands;
 
 /// <summary>
 /// <c>embed</c>: load a model saved by <c>pretrain --images</c> (with stock ML.NET: the zip holds image loading,
@@ -63,9 +63,9 @@ internal static class EmbedCommand
 
         IReadOnlyList<ImageFile> files = ImageFolder.Scan(imagesDirectory, onBadFile, error);
         IDataView scored = model.Transform(ImageFolder.ToDataView(ml, files));
-        if (scored.Schema.GetColumnOrNull(PretrainCommand.EmbeddingColumn) is not DataViewSchema.Column embedding)
+        if (scored.Schema.GetColumnOrNull(ModelColumns.Embedding) is not DataViewSchema.Column embedding)
         {
-            throw new InvalidOperationException($"--model: '{modelPath}' writes no '{PretrainCommand.EmbeddingColumn}' column.");
+            throw new InvalidOperationException($"--model: '{modelPath}' writes no '{ModelColumns.Embedding}' column.");
         }
 
         // Rows come back in input order (LoadFromEnumerable, row-to-row transforms), so row i is files[i].

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ContrastiveML.Samples.Images;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Commands;
 
 /// <summary>Options that more than one verb takes, made fresh per command (System.CommandLine symbols have one parent).</summary>
 internal static class CommonOptions

@@ -5,7 +5,7 @@ using ContrastiveML.Training;
 using Microsoft.ML;
 using TorchSharp;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Benchmarks;
 
 /// <summary>
 /// The bench's leak check: resident memory and live TorchSharp tensors after 50 and after 500 SimCLR training steps
@@ -13,7 +13,7 @@ namespace ContrastiveML.Samples;
 /// the resident set by hundreds of MiB over 450 steps; warm-up (allocator pools, JIT tiering) grows it by a few MiB.
 /// NativeMemoryTests makes the same check in the test suite on tiny settings.
 /// </summary>
-internal static class ResidencyMeasurement
+internal static class ResidencySection
 {
     private const string LinePrefix = "residency ";
     private static readonly long[] Checkpoints = { 50, 500 };
@@ -27,7 +27,7 @@ internal static class ResidencyMeasurement
         var clock = Stopwatch.StartNew();
         var arguments = new List<string> { "--residency-child", "--data", dataDirectory };
         if (quick) arguments.Add("--quick");
-        string text = BenchCommand.RunChild("the resident-memory measurement", arguments.ToArray());
+        string text = BenchChildProcess.Run("the resident-memory measurement", arguments.ToArray());
         string line = text.Split('\n').FirstOrDefault(l => l.StartsWith(LinePrefix, StringComparison.Ordinal))
                       ?? throw new InvalidOperationException($"The resident-memory measurement printed no '{LinePrefix.Trim()}' line.");
         long[] values = line[LinePrefix.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();

@@ -4,7 +4,7 @@ using ContrastiveML.Optimization;
 using ContrastiveML.Training;
 using static TorchSharp.torch;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Benchmarks;
 
 /// <summary>
 /// The parts of Fit's own <see cref="TrainingStep"/>, timed over steps of a <see cref="TrainingSetup"/>: reading a batch
@@ -54,7 +54,7 @@ internal sealed class TrainingStepTimings : ITrainingStepProbe
         using var normalization = new TrainingNormalization(setup.Normalization, setup.Device);
         using var step = new TrainingStep(method, optimizer, normalization.Apply, generator, setup.Device, options.RequiredImageShape,
                                           normalization.Scale, options.LearningRate);
-        using IEnumerator<PixelBatch> batches = BenchCommand.BatchesAcrossEpochs(setup.Reader, setup.BatchSize, new Random(1)).GetEnumerator();
+        using IEnumerator<PixelBatch> batches = BatchesAcrossEpochs(setup.Reader, setup.BatchSize, new Random(1)).GetEnumerator();
 
         var timings = new TrainingStepTimings();
         for (int i = 0; i < warmupSteps + timedSteps; i++)
@@ -83,10 +83,28 @@ internal sealed class TrainingStepTimings : ITrainingStepProbe
             if (mark == 0) throw new InvalidOperationException($"A training step reported no {phase} mark (a method calls ContrastiveBatch.ViewsMade once its views are made).");
             return mark;
         }
-        Read.Add(BenchCommand.Seconds(start, Mark(TrainingStepPhase.BatchOnDevice)));
-        Views.Add(BenchCommand.Seconds(Mark(TrainingStepPhase.BatchOnDevice), Mark(TrainingStepPhase.ViewsMade)));
-        ForwardBackward.Add(BenchCommand.Seconds(Mark(TrainingStepPhase.ViewsMade), Mark(TrainingStepPhase.ForwardBackwardDone)));
-        Optimizer.Add(BenchCommand.Seconds(Mark(TrainingStepPhase.ForwardBackwardDone), Mark(TrainingStepPhase.OptimizerStepDone)));
-        Total.Add(BenchCommand.Seconds(start, Mark(TrainingStepPhase.OptimizerStepDone)));
+        Read.Add(BenchStatistics.Seconds(start, Mark(TrainingStepPhase.BatchOnDevice)));
+        Views.Add(BenchStatistics.Seconds(Mark(TrainingStepPhase.BatchOnDevice), Mark(TrainingStepPhase.ViewsMade)));
+        ForwardBackward.Add(BenchStatistics.Seconds(Mark(TrainingStepPhase.ViewsMade), Mark(TrainingStepPhase.ForwardBackwardDone)));
+        Optimizer.Add(BenchStatistics.Seconds(Mark(TrainingStepPhase.ForwardBackwardDone), Mark(TrainingStepPhase.OptimizerStepDone)));
+        Total.Add(BenchStatistics.Seconds(start, Mark(TrainingStepPhase.OptimizerStepDone)));
+    }
+
+    /// <summary>
+    /// The reader's batches, epoch after epoch (a new shuffle each time), without end: a timing loop takes as many steps
+    /// as it needs whatever the data's size. The data must give at least one batch per epoch.
+    /// </summary>
+    private static IEnumerable<PixelBatch> BatchesAcrossEpochs(PixelBatchReader reader, int batchSize, Random random)
+    {
+        while (true)
+        {
+            bool any = false;
+            foreach (PixelBatch batch in reader.ReadEpoch(batchSize, random))
+            {
+                any = true;
+                yield return batch;
+            }
+            if (!any) throw new InvalidOperationException("The data gave no batch in an epoch.");
+        }
     }
 }

@@ -1,16 +1,15 @@
 using System.CommandLine;
-using System.Globalization;
-using ContrastiveML.Augmentation;
 using ContrastiveML.Encoders;
 using ContrastiveML.Methods;
+using ContrastiveML.Methods.CommandLine;
 using ContrastiveML.Evaluation;
 using ContrastiveML.Samples.Images;
 using ContrastiveML.Samples.Plots;
+using ContrastiveML.Samples.Pretraining;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Commands;
 
 /// <summary>
 /// <c>pretrain</c>: pretrain an encoder without labels on a folder of images (or Fashion-MNIST IDX files) and save the
@@ -19,12 +18,6 @@ namespace ContrastiveML.Samples;
 /// </summary>
 internal static class PretrainCommand
 {
-    /// <summary>The image column the pipeline loads into and the estimator reads.</summary>
-    internal const string ImageColumn = "Image";
-
-    /// <summary>The embedding column of saved models.</summary>
-    internal const string EmbeddingColumn = "Embedding";
-
     public static Command Create()
     {
         var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
@@ -41,8 +34,7 @@ internal static class PretrainCommand
         var channels = new Option<int?>("--channels") { HelpName = "1|3", Description = "1 (grayscale) or 3 (RGB) (default: 1 when every image is gray, else 3; IDX images have 1)." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Images per batch (default: 64, or less so that an epoch has 8 steps)." };
         var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (default: AdamW's 2e-3 at batch 256, scaled with the square root of the batch)." };
-        var cropScaleMin = new Option<double?>("--crop-scale-min") { Description = "simclr: smallest crop area fraction of the views (default: from the image size)." };
-        var temperature = new Option<double?>("--temperature") { Description = "simclr: NT-Xent temperature (default 0.2, measured better than SimCLR's 0.5 at batch 64)." };
+        var methodOptions = new MethodOptionSymbols(MethodCommands.Pretrain, PretrainDefaults.DefaultDescriptions);
         var evalImages = new Option<string?>("--eval-images") { HelpName = "DIR", Description = "Held-out images to evaluate on (labels from first-level subfolders). Default: 10% of labelled --images (at most 1,000) are held out; unlabelled images are evaluated without labels." };
         var evalEvery = new Option<int?>("--eval-every") { HelpName = "N", Description = "Evaluate every N steps (default: spaced so that evaluation takes at most 2% of the training time)." };
         var noEval = new Option<bool>("--no-eval") { Description = "Hold nothing out and evaluate nothing." };
@@ -60,18 +52,23 @@ internal static class PretrainCommand
         var command = new Command("pretrain", "Pretrain an image encoder without labels on a folder of images (or Fashion-MNIST IDX files) and save it as an ML.NET model.")
         {
             images, idx, method, epochs, minutes, maxSteps, encoder, width, pooling, size, channels, batchSize, learningRate, seed, limit, device,
-            output, onnx, onBadFile, plots, checkpointDirectory, checkpointEvery, cropScaleMin, temperature, evalImages, evalEvery, noEval, json,
+            output, onnx, onBadFile, plots, checkpointDirectory, checkpointEvery, evalImages, evalEvery, noEval, json,
         };
+        foreach (Option option in methodOptions.Options) command.Options.Add(option);
         command.SetAction(parse =>
         {
             TextWriter stdout = parse.InvocationConfiguration.Output, stderr = parse.InvocationConfiguration.Error;
-            var settings = new PretrainSettings(
-                parse.GetValue(images), parse.GetValue(idx), parse.GetValue(method)!, parse.GetValue(epochs), parse.GetValue(minutes),
-                parse.GetValue(maxSteps), parse.GetValue(encoder), parse.GetValue(width), parse.GetValue(pooling), parse.GetValue(size),
-                parse.GetValue(channels), parse.GetValue(batchSize), parse.GetValue(learningRate), parse.GetValue(seed), parse.GetValue(limit),
-                parse.GetValue(device), parse.GetValue(output)!, parse.GetValue(onnx), parse.GetValue(onBadFile), parse.GetValue(plots),
-                parse.GetValue(checkpointDirectory), parse.GetValue(checkpointEvery), parse.GetValue(cropScaleMin), parse.GetValue(temperature),
-                parse.GetValue(evalImages), parse.GetValue(evalEvery), parse.GetValue(noEval), parse.GetValue(json));
+            var settings = new PretrainSettings
+            {
+                Images = parse.GetValue(images), Idx = parse.GetValue(idx), Method = parse.GetValue(method)!, MethodOptions = methodOptions.Given(parse),
+                Epochs = parse.GetValue(epochs), Minutes = parse.GetValue(minutes), MaxSteps = parse.GetValue(maxSteps),
+                Encoder = parse.GetValue(encoder), Width = parse.GetValue(width), Pooling = parse.GetValue(pooling), Size = parse.GetValue(size),
+                Channels = parse.GetValue(channels), BatchSize = parse.GetValue(batchSize), LearningRate = parse.GetValue(learningRate),
+                Seed = parse.GetValue(seed), Limit = parse.GetValue(limit), Device = parse.GetValue(device), Out = parse.GetValue(output)!,
+                OnnxPath = parse.GetValue(onnx), OnBadFile = parse.GetValue(onBadFile), PlotsDirectory = parse.GetValue(plots),
+                CheckpointDirectory = parse.GetValue(checkpointDirectory), CheckpointEvery = parse.GetValue(checkpointEvery),
+                EvalImages = parse.GetValue(evalImages), EvalEvery = parse.GetValue(evalEvery), NoEval = parse.GetValue(noEval), JsonPath = parse.GetValue(json),
+            };
             using var interrupt = new ConsoleInterrupt(stderr);
             try
             {
@@ -85,14 +82,6 @@ internal static class PretrainCommand
         });
         return command;
     }
-
-    internal sealed record PretrainSettings(
-        string? Images, string? Idx, string Method, int? Epochs, double? Minutes, int? MaxSteps, EncoderKind Encoder, int Width,
-        EmbeddingPooling? Pooling, string? Size, int? Channels, int? BatchSize, double? LearningRate, int Seed, int? Limit,
-        TrainingDevice Device, string Out, string? OnnxPath, BadFilePolicy OnBadFile, string? PlotsDirectory,
-        string? CheckpointDirectory = null, int CheckpointEvery = CommonOptions.DefaultCheckpointEvery,
-        double? CropScaleMin = null, double? Temperature = null, string? EvalImages = null, int? EvalEvery = null, bool NoEval = false,
-        string? JsonPath = null);
 
     internal static int Run(PretrainSettings settings, TextWriter output, TextWriter error, ProgressDisplay progress,
                             CancellationToken cancellation = default)
@@ -110,17 +99,15 @@ internal static class PretrainCommand
         if (settings.CropScaleMin is double cs && !(cs > 0 && cs <= 1)) throw new ArgumentException($"--crop-scale-min must be in (0, 1]; found {cs}.");
         if (settings.Temperature is double t && !(t > 0)) throw new ArgumentException($"--temperature must be positive; found {t}.");
         if (settings.NoEval && settings.EvalImages != null) throw new ArgumentException("--no-eval and --eval-images contradict each other; give one.");
-        if ((settings.CropScaleMin != null || settings.Temperature != null) && settings.Method != "simclr")
-        {
-            throw new ArgumentException($"--crop-scale-min and --temperature apply to --method simclr; found --method {settings.Method}.");
-        }
+        MethodDescriptor method = settings.Descriptor;
+        MethodOptionSymbols.CheckTakenBy(MethodCommands.Pretrain, method, settings.MethodOptions);
 
         CpuKernelNotice.Print(output);
         (int, int)? givenSize = settings.Size == null ? null : ImageSize.Parse(settings.Size);
         var ml = new MLContext(settings.Seed);
         IDataView data;
         IEstimator<ITransformer> pipeline;
-        bool supervised = settings.Method is "supcon" or "crossentropy";
+        bool supervised = PretrainOptions.UsesLabels(method, settings.MethodOptions);
         ContrastiveEncoderOptions options;
         PretrainChoices choices;
         if (settings.Images != null)
@@ -137,19 +124,18 @@ internal static class PretrainCommand
                     "Use --method simclr for unlabelled images.");
             }
             HeldOutSplit split = HeldOutSplit.Choose(files, labelled, settings.EvalImages, settings.NoEval, settings.OnBadFile, error);
-            choices = PretrainDefaults.Choose(Facts(split.Training, settings.Minutes != null), settings.Channels,
+            choices = PretrainDefaults.Choose(ImageFolderFacts.Of(split.Training, settings.Minutes != null), settings.Channels,
                                               givenSize, settings.Pooling, settings.BatchSize,
                                               settings.LearningRate, settings.Epochs, settings.CropScaleMin, settings.Temperature, settings.Encoder);
             (int height, int width) = choices.Size.Value;
-            options = CreateOptions(settings, choices, progress);
-            options.ImageShape = new ImageShape(choices.Channels.Value, height, width);
-            options.InputColumnName = ImageColumn;
+            options = PretrainOptions.Create(settings, choices, new ImageShape(choices.Channels.Value, height, width), progress);
+            options.InputColumnName = ModelColumns.Image;
             output.WriteLine($"{files.Count} images under '{settings.Images}'" +
                              (labels > 0 ? $" in {labels} labelled subfolders (labels recorded, {(supervised ? "used" : "unused")} by {settings.Method} training)" : "") +
                              $", resized to {options.ImageShape}.");
-            var loadAndResize = ml.Transforms.LoadImages(ImageColumn, imageFolder: null, ImageFolderRow.PathColumn)
+            var loadAndResize = ml.Transforms.LoadImages(ModelColumns.Image, imageFolder: null, ImageFolderRow.PathColumn)
                 // Keep the aspect ratio and crop the centre, so that objects are not stretched.
-                .Append(ml.Transforms.ResizeImages(ImageColumn, width, height, resizing: ImageResizingEstimator.ResizingKind.IsoCrop,
+                .Append(ml.Transforms.ResizeImages(ModelColumns.Image, width, height, resizing: ImageResizingEstimator.ResizingKind.IsoCrop,
                                                    cropAnchor: ImageResizingEstimator.Anchor.Center));
             data = ImageFolder.ToDataView(ml, split.Training);
             if (split.HeldOut != null)
@@ -179,8 +165,7 @@ internal static class PretrainCommand
             choices = PretrainDefaults.Choose(new ImageFolderFacts(rows, 28, 28, AllGrayscale: true, settings.Minutes != null), 1, (28, 28),
                                               settings.Pooling, settings.BatchSize, settings.LearningRate, settings.Epochs, settings.CropScaleMin, settings.Temperature,
                                               settings.Encoder);
-            options = CreateOptions(settings, choices, progress);
-            options.ImageShape = FashionMnist.Shape;
+            options = PretrainOptions.Create(settings, choices, FashionMnist.Shape, progress);
             options.InputColumnName = "Pixels";
             // One image in ten held out, as for labelled folders; a few dozen images are too few to hold any out.
             bool evaluate = !settings.NoEval && rows >= HeldOutSplit.HoldOutEvery * HeldOutSplit.MinimumHeldOut;
@@ -235,7 +220,7 @@ internal static class PretrainCommand
         {
             output.WriteLine($"plot: {TrainingPlots.LossCurve(report, settings.PlotsDirectory)}");
             if (report.Evaluation != null) output.WriteLine($"plot: {EvaluationPlot.Write(report, settings.PlotsDirectory)}");
-            (List<float[]> embeddings, List<string> labels) = EmbeddingsAndLabels(ml, model.Transform(data), TrainingPlots.MaxScatterPoints);
+            (List<float[]> embeddings, List<string> labels) = EmbeddingReader.EmbeddingsAndLabels(ml, model.Transform(data), TrainingPlots.MaxScatterPoints);
             output.WriteLine($"plot: {TrainingPlots.Embeddings(embeddings, labels, $"{report.Method} {report.Encoder} embeddings of the training images (PCA)", settings.PlotsDirectory)}");
         }
         if (settings.JsonPath != null)
@@ -244,111 +229,5 @@ internal static class PretrainCommand
             output.WriteLine($"saved the report: {settings.JsonPath}");
         }
         return 0;
-    }
-
-    /// <summary>What the defaults are chosen from: the training images' count, median size and whether all are gray.</summary>
-    internal static ImageFolderFacts Facts(IReadOnlyList<ImageFile> files, bool hasTimeBudget)
-    {
-        int Median(IEnumerable<int> values)
-        {
-            int[] sorted = values.Order().ToArray();
-            return sorted[sorted.Length / 2];
-        }
-        return new ImageFolderFacts(files.Count, Median(files.Select(f => f.Height)), Median(files.Select(f => f.Width)),
-                                    files.All(f => f.Grayscale), hasTimeBudget);
-    }
-
-    /// <summary>Reads up to <paramref name="limit"/> rows of the embedding column and the label (text or number) as text.</summary>
-    internal static (List<float[]> Embeddings, List<string> Labels) EmbeddingsAndLabels(MLContext ml, IDataView scored, int limit)
-    {
-        DataViewSchema.Column embedding = scored.Schema[EmbeddingColumn];
-        DataViewSchema.Column? label = scored.Schema.GetColumnOrNull("Label");
-        var embeddings = new List<float[]>();
-        var labels = new List<string>();
-        using DataViewRowCursor cursor = scored.GetRowCursor(label is DataViewSchema.Column lc ? new[] { embedding, lc } : new[] { embedding });
-        ValueGetter<VBuffer<float>> getEmbedding = cursor.GetGetter<VBuffer<float>>(embedding);
-        Func<string> getLabel = label switch
-        {
-            null => () => "",
-            { Type: TextDataViewType } => TextGetter(cursor, label.Value),
-            { Type: var t } when t.RawType == typeof(uint) => UIntGetter(cursor, label.Value),
-            _ => () => "",
-        };
-        VBuffer<float> buffer = default;
-        while (embeddings.Count < limit && cursor.MoveNext())
-        {
-            getEmbedding(ref buffer);
-            embeddings.Add(buffer.DenseValues().ToArray());
-            labels.Add(getLabel());
-        }
-        return (embeddings, labels);
-    }
-
-    private static Func<string> TextGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
-    {
-        ValueGetter<ReadOnlyMemory<char>> getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
-        return () =>
-        {
-            ReadOnlyMemory<char> value = default;
-            getter(ref value);
-            return value.ToString();
-        };
-    }
-
-    private static Func<string> UIntGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
-    {
-        ValueGetter<uint> getter = cursor.GetGetter<uint>(column);
-        return () =>
-        {
-            uint value = 0;
-            getter(ref value);
-            return value.ToString(CultureInfo.InvariantCulture);
-        };
-    }
-
-    /// <summary>
-    /// The options of the chosen method with <paramref name="choices"/> filled in; SupCon and cross-entropy read the Label
-    /// column (subfolder names or IDX labels), MoCo and DenseCL use the papers' settings, metric learning here does not read labels.
-    /// </summary>
-    private static ContrastiveEncoderOptions CreateOptions(PretrainSettings settings, PretrainChoices choices, ProgressDisplay progress)
-    {
-        int batchSize = choices.BatchSize.Value;
-        ContrastiveEncoderOptions options = settings.Method switch
-        {
-            "supcon" => new SupConOptions { LabelColumnName = "Label" },
-            // MemoryBankSize = null: the estimator sizes CMC's bank from the data (the paper's 16,384, capped at a tenth of the rows).
-            "cmc" => new CmcOptions(),
-            "crossentropy" => new SupervisedPretrainingOptions { LabelColumnName = "Label" },
-            // The paper's MoCo settings; shuffling-BatchNorm groups shrink for batches under 8 (two images per group at least).
-            "moco" => new MoCoOptions { ShuffleBatchNormGroups = ProbeCommand.MoCoBatchNormGroups(batchSize) },
-            "densecl" => new DenseClOptions { ShuffleBatchNormGroups = ProbeCommand.MoCoBatchNormGroups(batchSize) },
-            // Without labels, as SimCLR: the library's defaults (triplet loss, semi-hard mining) on the two views of each image.
-            "metric" => new MetricLearningOptions { LabelColumnName = null },
-            _ => new SimClrOptions(),
-        };
-        if (options is SimClrOptions simClr)
-        {
-            // The augmentation for the chosen channels, with the crop scale chosen from the data.
-            SimClrAugmentationOptions augmentation = choices.Channels.Value == 1 ? SimClrAugmentationOptions.ForSmallGrayscale() : new SimClrAugmentationOptions();
-            augmentation.CropScaleMin = choices.CropScaleMin.Value;
-            simClr.Augmentation = augmentation;
-            simClr.Temperature = choices.Temperature.Value;
-        }
-        options.OutputColumnName = EmbeddingColumn;
-        options.Encoder = settings.Encoder;
-        options.EncoderWidth = settings.Width;
-        options.EncoderPooling = choices.Pooling.Value;
-        options.Epochs = choices.Epochs.Value;
-        options.MaxMinutes = settings.Minutes;
-        options.MaxSteps = settings.MaxSteps;
-        options.BatchSize = batchSize;
-        options.Seed = settings.Seed;
-        options.Device = settings.Device;
-        options.Progress = progress;
-        options.ProgressIntervalSeconds = progress.IntervalSeconds;
-        options.LearningRate = choices.LearningRate.Value;
-        options.CheckpointDirectory = settings.CheckpointDirectory;
-        options.CheckpointEverySteps = settings.CheckpointEvery;
-        return options;
     }
 }

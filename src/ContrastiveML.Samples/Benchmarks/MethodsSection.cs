@@ -1,9 +1,11 @@
 using ContrastiveML.Encoders;
 using ContrastiveML.Training;
 using Microsoft.ML;
-using Microsoft.ML.Data;
+using ContrastiveML.Methods.CommandLine;
+using ContrastiveML.Methods.MoCo;
+using ContrastiveML.Samples.Probing;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Benchmarks;
 
 /// <summary>
 /// Training throughput of every method on every encoder: images/s, and the FLOP/s the step achieves as a fraction of
@@ -17,7 +19,7 @@ namespace ContrastiveML.Samples;
 /// no-grad work), so methods that run the encoder on one view, two views, or a key encoder besides are compared on
 /// the work they do. Losses, BatchNorm, pooling and augmentation are not counted: a lower bound, as in the SimCLR table.
 /// </remarks>
-internal static class MethodTrainingBench
+internal static class MethodsSection
 {
     /// <summary>The methods, in the order of the probe table.</summary>
     internal static readonly string[] Methods = ContrastiveML.Methods.MethodRegistry.BuiltIn.Select(m => m.CliName).ToArray();
@@ -33,7 +35,7 @@ internal static class MethodTrainingBench
     /// the two): over the minutes this section runs, a shared machine's speed drifts, and against one reference taken at
     /// the start a later row can appear to reach 100% of the matmul rate.
     /// </summary>
-    public static List<Dictionary<string, object?>> Run(BenchCommand.BenchSettings settings, TextWriter output)
+    public static List<Dictionary<string, object?>> Run(BenchSettings settings, TextWriter output)
     {
         var rows = new List<Dictionary<string, object?>>();
         output.WriteLine();
@@ -55,25 +57,26 @@ internal static class MethodTrainingBench
     }
 
     /// <summary>One method on one encoder: a setup as Fit makes it, two warm-up steps (the first counts the FLOPs), then the timed steps.</summary>
-    private static Dictionary<string, object?> Measure(string methodName, EncoderKind kind, BenchCommand.BenchSettings settings)
+    private static Dictionary<string, object?> Measure(string methodName, EncoderKind kind, BenchSettings settings)
     {
         var ml = new MLContext(1);
         int batch = settings.BatchSize;
-        ImageShape shape = BenchCommand.ShapeFor(kind, settings);
+        ImageShape shape = settings.ShapeFor(kind);
         int rows = settings.Tiny ? batch * (WarmupSteps + settings.Repeats + 1) : ProbeRows;
         (IDataView data, string dataName) = kind == EncoderKind.CompactCnn && !settings.Tiny
             ? (FashionMnist.Load(ml, train: true, settings.DataDirectory), "Fashion-MNIST train (streamed, gzip)")
-            : (LabelledSyntheticPixels(ml, shape, rows), "random pixels and labels (generated per row)");
+            : (BenchImages.LabelledSyntheticPixels(ml, shape, rows), "random pixels and labels (generated per row)");
         // The encoder's bench width; CMC's view encoders at half of it, as CMC's own default halves the encoder's.
-        int width = BenchCommand.WidthFor(kind, settings);
+        int width = settings.WidthFor(kind);
         if (methodName == "cmc") width = Math.Max(1, width / 2);
-        var probe = new ProbeCommand.ProbeSettings(
-            methodName, kind, width, settings.Tiny ? EmbeddingPooling.Global : EmbeddingPooling.Grid3x3, Epochs: 1, Minutes: null, batch, LearningRate: null,
-            Temperature: null, CropScaleMin: null, Seed: 1, TrainLimit: null, TestLimit: null, settings.DataDirectory, JsonPath: null, OnnxPath: null,
-            settings.Device,
-            QueueSize: settings.Tiny ? batch : methodName == "densecl" ? ProbeCommand.DenseClProbeDefaults.QueueSize : ProbeCommand.MoCoProbeDefaults.QueueSize);
-        // The probe's pooling (its 3x3 grid needs a feature map of 3x3 or more: global pooling for the tiny images).
-        IEstimator<ContrastiveEncoderTransformer> estimator = ProbeCommand.CreateEstimator(ml, probe, options =>
+        var probe = new ProbeSettings
+        {
+            Method = methodName, Encoder = kind, Width = width, Pooling = settings.Tiny ? EmbeddingPooling.Global : EmbeddingPooling.Grid3x3,
+            Epochs = 1, BatchSize = batch, Seed = 1, DataDirectory = settings.DataDirectory, Device = settings.Device,
+            // Tiny runs have a few batches of data: a queue of one batch.
+            MethodOptions = settings.Tiny ? new MethodCliValues().Set(MoCoCliOptions.QueueSize, batch) : MethodCliValues.None,
+        };
+        IEstimator<ContrastiveEncoderTransformer> estimator = ProbeEstimator.Create(ml, probe, options =>
         {
             options.ImageShape = shape;
             // A buffer of two batches, filled by the warm-up steps: the default 10,000 rows would cost every timed run
@@ -83,7 +86,7 @@ internal static class MethodTrainingBench
         using TrainingSetup setup = ((ITrainingSetupSource)estimator).PrepareTraining(data, seed: 1);
         IContrastiveMethod method = setup.Method;
 
-        double matmulBefore = BenchCommand.MatmulFlops(settings.MatmulSize, settings.Repeats, setup.Device);
+        double matmulBefore = ReferenceMatmul.FlopsPerSecond(settings.MatmulSize, settings.Repeats, setup.Device);
         long trainingFlopsPerStep = 0, forwardWithGradient = 0, forwardWithoutGradient = 0;
         int layers = 0;
         // The first step counts FLOPs on the layers that ran (the hooks cost a little; it is not timed).
@@ -100,14 +103,14 @@ internal static class MethodTrainingBench
             forwardWithoutGradient = recorder.ForwardWithoutGradient;
             layers = recorder.Layers;
         });
-        double matmulAfter = BenchCommand.MatmulFlops(settings.MatmulSize, settings.Repeats, setup.Device);
+        double matmulAfter = ReferenceMatmul.FlopsPerSecond(settings.MatmulSize, settings.Repeats, setup.Device);
         double matmulFlops = Math.Max(matmulBefore, matmulAfter);
 
         // This table's forward + backward includes making the views, as it always has.
         List<double> read = timings.Read, step = timings.Optimizer, total = timings.Total;
         List<double> forwardBackward = timings.Views.Zip(timings.ForwardBackward, (v, f) => v + f).ToList();
-        double imagesPerSecond = setup.BatchSize / BenchCommand.Median(total);
-        double achieved = trainingFlopsPerStep / BenchCommand.Median(total);
+        double imagesPerSecond = setup.BatchSize / BenchStatistics.Median(total);
+        double achieved = trainingFlopsPerStep / BenchStatistics.Median(total);
         double partsSum = read.Sum() + forwardBackward.Sum() + step.Sum();
         return new Dictionary<string, object?>
         {
@@ -134,10 +137,10 @@ internal static class MethodTrainingBench
             ["fractionOfMatmul"] = Math.Round(achieved / matmulFlops, 4),
             ["stepMedianMilliseconds"] = new Dictionary<string, double>
             {
-                ["read"] = Math.Round(1000 * BenchCommand.Median(read), 3),
-                ["forwardBackward"] = Math.Round(1000 * BenchCommand.Median(forwardBackward), 3),
-                ["optimizer"] = Math.Round(1000 * BenchCommand.Median(step), 3),
-                ["total"] = Math.Round(1000 * BenchCommand.Median(total), 3),
+                ["read"] = Math.Round(1000 * BenchStatistics.Median(read), 3),
+                ["forwardBackward"] = Math.Round(1000 * BenchStatistics.Median(forwardBackward), 3),
+                ["optimizer"] = Math.Round(1000 * BenchStatistics.Median(step), 3),
+                ["total"] = Math.Round(1000 * BenchStatistics.Median(total), 3),
             },
             ["stepShares"] = new Dictionary<string, double>
             {
@@ -151,33 +154,4 @@ internal static class MethodTrainingBench
     /// <summary>The method's own settings that change a step's cost (queue and bank sizes, views), as its checkpoint fingerprint records them.</summary>
     private static Dictionary<string, string> MethodSettings(IContrastiveMethod method) =>
         method.CheckpointFingerprint().ToDictionary(p => p.Key, p => p.Value);
-
-    /// <summary>
-    /// <paramref name="rows"/> rows of random 0..255 pixels and a uint label (10 classes), made afresh, the same every
-    /// time, on each pass over the data (no gigabytes held for 60,000 3x32x32 images).
-    /// </summary>
-    private static IDataView LabelledSyntheticPixels(MLContext ml, ImageShape shape, int rows)
-    {
-        IEnumerable<LabelledPixelRow> Generate()
-        {
-            for (int i = 0; i < rows; i++)
-            {
-                var random = new Random(i);
-                var values = new float[shape.Size];
-                for (int j = 0; j < values.Length; j++) values[j] = random.Next(256);
-                yield return new LabelledPixelRow { Pixels = values, Label = (uint)(i % 10) };
-            }
-        }
-        SchemaDefinition schema = SchemaDefinition.Create(typeof(LabelledPixelRow));
-        schema[nameof(LabelledPixelRow.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, shape.Size);
-        // An iterator runs its body again on every enumeration, and ML.NET enumerates once per cursor.
-        return ml.Data.LoadFromEnumerable(Generate(), schema);
-    }
-
-    private sealed class LabelledPixelRow
-    {
-        public float[] Pixels { get; set; } = Array.Empty<float>();
-
-        public uint Label { get; set; }
-    }
 }

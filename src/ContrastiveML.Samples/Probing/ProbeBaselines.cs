@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace ContrastiveML.Samples;
+namespace ContrastiveML.Samples.Probing;
 
 /// <summary>
 /// <c>probe --baselines-from</c>: the raw-pixel and random-init accuracies of an earlier probe run, reused when they
@@ -14,7 +14,7 @@ namespace ContrastiveML.Samples;
 internal static class ProbeBaselines
 {
     /// <summary>Reads the two baseline accuracies from <paramref name="path"/> after checking it matches <paramref name="settings"/>.</summary>
-    public static (double RawPixelAccuracy, double RandomEncoderAccuracy) Read(string path, ProbeCommand.ProbeSettings settings, long trainRows, long testRows)
+    public static (double RawPixelAccuracy, double RandomEncoderAccuracy) Read(string path, ProbeSettings settings, long trainRows, long testRows)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"--baselines-from: the file '{path}' does not exist.", path);
         JsonElement root;

@@ -25,6 +25,18 @@ internal abstract class MethodDescriptor
     /// <summary>The display name, e.g. "SimCLR": log lines, the progress report, the model's metadata, checkpoints.</summary>
     public string DisplayName { get; }
 
+    /// <summary>
+    /// What the method is, for the command line's <c>--method</c> help, e.g. "MoCo v2, no labels"; empty for none. Read
+    /// through <see cref="SummaryFor"/>.
+    /// </summary>
+    public string Summary { get; init; } = "";
+
+    /// <summary>How <c>pretrain</c> describes the method when it builds it differently from <c>probe</c>; null when <see cref="Summary"/> says it.</summary>
+    public string? PretrainSummary { get; init; }
+
+    /// <summary>The summary of the method as <paramref name="command"/> builds it.</summary>
+    public string SummaryFor(MethodCommands command) => command == MethodCommands.Pretrain && PretrainSummary != null ? PretrainSummary : Summary;
+
     /// <summary>The options type; each registered method has its own.</summary>
     public abstract Type OptionsType { get; }
 

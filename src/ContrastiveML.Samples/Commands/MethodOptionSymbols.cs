@@ -50,6 +50,24 @@ internal sealed class MethodOptionSymbols
         }
     }
 
+    /// <summary>
+    /// The <c>--method</c> option of <paramref name="command"/>: the registry's methods as the accepted values, each
+    /// described by its descriptor's summary, SimCLR by default; <paramref name="labelsNote"/> ends the help (where the
+    /// command finds labels for the methods that use them).
+    /// </summary>
+    public static Option<string> MethodOption(MethodCommands command, string labelsNote)
+    {
+        List<MethodDescriptor> methods = MethodRegistry.All().ToList();
+        IEnumerable<string> described = methods.Select(m => m.SummaryFor(command) is { Length: > 0 } summary ? $"{m.CliName} ({summary})" : m.CliName);
+        var option = new Option<string>("--method")
+        {
+            Description = $"Pretraining method: {string.Join(", ", described)}. {labelsNote}",
+            DefaultValueFactory = _ => MethodRegistry.BuiltIn[0].CliName,
+        };
+        option.AcceptOnlyFromAmong(methods.Select(m => m.CliName).ToArray());
+        return option;
+    }
+
     /// <summary>The parser options, to add to the command.</summary>
     public IEnumerable<Option> Options => _options.Select(o => o.Symbol);
 

@@ -22,8 +22,7 @@ internal static class PretrainCommand
     {
         var images = new Option<string?>("--images") { HelpName = "DIR", Description = "Folder of JPEG/PNG images, searched recursively; first-level subfolder names are recorded as labels." };
         var idx = new Option<string?>("--idx") { HelpName = "DIR", Description = "Folder with Fashion-MNIST IDX .gz files (instead of --images); trains on the training split." };
-        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), moco (MoCo v2, no labels), densecl (DenseCL, no labels), cmc (contrastive multiview coding: Lab L/ab views for 3 channels, frequency bands for 1; no labels), metric (triplet margin loss with semi-hard mining on the two views of each image; no labels), supcon (supervised contrastive) or crossentropy (supervised cross-entropy with a linear head); supcon and crossentropy need labels: first-level subfolders of --images, or the IDX labels.", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong(MethodRegistry.BuiltIn.Select(m => m.CliName).ToArray());
+        var method = MethodOptionSymbols.MethodOption(MethodCommands.Pretrain, "Methods that use labels read them from the first-level subfolders of --images, or from the IDX labels.");
         var epochs = new Option<int?>("--epochs") { Description = "Pretraining epochs (--minutes or --max-steps may end training first). Default: from the image count (about 100,000 images seen), or as many as --minutes allows." };
         var minutes = new Option<double?>("--minutes") { Description = "Pretraining time budget in minutes." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimiser steps (quick runs; 0 saves the random-init encoder)." };

@@ -21,8 +21,7 @@ internal static class ProbeCommand
 {
     public static Command Create()
     {
-        var method = new Option<string>("--method") { Description = "Pretraining method: simclr (no labels), supcon (supervised contrastive, uses the training labels), moco (MoCo v2, no labels), densecl (DenseCL: MoCo v2 plus a dense loss, no labels), cmc (contrastive multiview coding over low/high frequency bands, no labels), metric (triplet or contrastive margin loss, uses the training labels unless --no-labels) or crossentropy (supervised cross-entropy with a linear head: the reference).", DefaultValueFactory = _ => "simclr" };
-        method.AcceptOnlyFromAmong(MethodRegistry.All().Select(m => m.CliName).ToArray());
+        var method = MethodOptionSymbols.MethodOption(MethodCommands.Probe, "Labels come from the Fashion-MNIST training split.");
         var methodOptions = new MethodOptionSymbols(MethodCommands.Probe);
         var defaults = new ProbeSettings();
         var encoder = new Option<EncoderKind>("--encoder") { Description = "Encoder backbone.", DefaultValueFactory = _ => defaults.Encoder };

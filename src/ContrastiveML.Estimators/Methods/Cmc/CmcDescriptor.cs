@@ -13,6 +13,7 @@ internal static class CmcDescriptor
 {
     public static MethodDescriptor<CmcOptions> Instance { get; } = new("cmc", "CMC", Create)
     {
+            Summary = "contrastive multiview coding: Lab L/ab views for 3 channels, low/high frequency bands for 1; no labels",
         CreateEncoder = CreateEncoder,
         // The view split reads pixels in [0, 1]: the graph scales the raw pixels and leaves the rest to the encoder.
         ReadsUnitPixels = true,

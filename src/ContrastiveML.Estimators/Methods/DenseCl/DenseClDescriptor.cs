@@ -10,6 +10,7 @@ internal static class DenseClDescriptor
 {
     public static MethodDescriptor<DenseClOptions> Instance { get; } = new("densecl", "DenseCL", Create)
     {
+            Summary = "DenseCL: MoCo v2 plus a dense loss, no labels",
         DenseOutputColumn = options => options.DenseOutputColumnName,
         DenseOutputGridSize = GridSize,
         Estimator = (env, options) => new DenseClEstimator(env, options),

@@ -9,6 +9,8 @@ internal static class MetricLearningDescriptor
     public static MethodDescriptor<MetricLearningOptions> Instance { get; } =
         new("metric", "MetricLearning", c => new MetricLearningMethod(c.Encoder, c.Options, c.Shape, message => c.Warning("Fit", message)))
         {
+            Summary = "triplet or contrastive margin loss, uses the training labels unless --no-labels",
+            PretrainSummary = "triplet margin loss with semi-hard mining on the two views of each image; no labels",
             LabelColumn = options => options.LabelColumnName,
             LabelWording = new ClassLabelWording("Metric learning with labels",
                 "There are no negatives. Set LabelColumnName = null to learn from the two views of each image without labels.",

@@ -9,6 +9,7 @@ internal static class MoCoDescriptor
 {
     public static MethodDescriptor<MoCoOptions> Instance { get; } = new("moco", "MoCo", Create)
     {
+            Summary = "MoCo v2, no labels",
         Estimator = (env, options) => new MoCoEstimator(env, options),
         Cli = MoCoCliOptions.Cli<MoCoOptions>(ProbeQueueSize, Array.Empty<MethodCliBinding>()),
     };

@@ -6,6 +6,7 @@ internal static class SimClrDescriptor
 {
     public static MethodDescriptor<SimClrOptions> Instance { get; } = new("simclr", "SimCLR", c => new SimClrMethod(c.Encoder, c.Options, c.Shape))
     {
+            Summary = "no labels",
         Estimator = (env, options) => new SimClrEstimator(env, options),
         // pretrain passes the temperature and crop scale it chose from the data (or was given).
         Cli = new(

@@ -9,6 +9,7 @@ internal static class SupConDescriptor
     public static MethodDescriptor<SupConOptions> Instance { get; } =
         new("supcon", "SupCon", c => new SupConMethod(c.Encoder, c.Options, c.Shape, c.Labels?.ClassCount ?? 0))
         {
+            Summary = "supervised contrastive, uses the training labels",
             LabelColumn = options => options.LabelColumnName,
             LabelWording = new ClassLabelWording("SupCon",
                 "With one class every other image is a positive and nothing is contrasted; use SimCLR (mlContext.Transforms.SimClr) for unlabelled data.",

@@ -10,6 +10,7 @@ internal static class SupervisedPretrainingDescriptor
         new("crossentropy", "CrossEntropy", c => new SupervisedPretrainingMethod(c.Encoder, c.Options.AugmentationFor(c.Shape), c.Shape,
             (c.Labels ?? throw new InvalidOperationException("The cross-entropy method needs a label column.")).ClassCount))
         {
+            Summary = "supervised cross-entropy with a linear head, uses the training labels: the reference",
             LabelColumn = options => options.LabelColumnName,
             LabelWording = new ClassLabelWording("Cross-entropy training",
                 "Use SimCLR (mlContext.Transforms.SimClr) for unlabelled data.",

@@ -20,19 +20,26 @@ internal static class TinyFits
 {
     public static readonly ImageShape Shape = new(1, 8, 8);
 
-    public static SimClrOptions Options(int maxSteps = 3, int seed = 7, int batchSize = 16) => new()
+    public static SimClrOptions Options(int maxSteps = 3, int seed = 7, int batchSize = 16) =>
+        Tiny(new SimClrOptions { ProjectionDim = 8 }, maxSteps, seed, batchSize);
+
+    /// <summary>
+    /// <paramref name="options"/> with the settings every tiny test fit shares: <c>Pixels</c> in, <c>Embedding</c> out, 8x8
+    /// gray images, a width-4 encoder on the CPU, epochs enough that <paramref name="maxSteps"/> ends training.
+    /// </summary>
+    public static T Tiny<T>(T options, int maxSteps, int seed = 7, int batchSize = 8) where T : ContrastiveEncoderOptions
     {
-        InputColumnName = "Pixels",
-        OutputColumnName = "Embedding",
-        ImageShape = Shape,
-        EncoderWidth = 4,
-        ProjectionDim = 8,
-        Epochs = 1000,
-        BatchSize = batchSize,
-        MaxSteps = maxSteps,
-        Seed = seed,
-        Device = TrainingDevice.Cpu,
-    };
+        options.InputColumnName = "Pixels";
+        options.OutputColumnName = "Embedding";
+        options.ImageShape = Shape;
+        options.EncoderWidth = 4;
+        options.Epochs = 1000;
+        options.BatchSize = batchSize;
+        options.MaxSteps = maxSteps;
+        options.Seed = seed;
+        options.Device = TrainingDevice.Cpu;
+        return options;
+    }
 
     public static EightByEightRow[] Rows(int count, int seed = 3)
     {

@@ -48,18 +48,7 @@ public class ToyMethodTests
 
     static ToyMethodTests() => MethodRegistry.Register(Descriptor);
 
-    private static ToyOptions Options() => new()
-    {
-        InputColumnName = "Pixels",
-        OutputColumnName = "Embedding",
-        ImageShape = TinyFits.Shape,
-        EncoderWidth = 4,
-        Epochs = 1000,
-        BatchSize = 8,
-        MaxSteps = 3,
-        Seed = 7,
-        Device = TrainingDevice.Cpu,
-    };
+    private static ToyOptions Options() => TinyFits.Tiny(new ToyOptions(), maxSteps: 3);
 
     private static readonly EstimatorCase Toy = new("Toy", UsesLabels: false, Options);
 

@@ -19,20 +19,12 @@ public class CmcEstimatorTests
         [VectorType(128)] public float[] Pixels { get; set; } = new float[128];
     }
 
-    internal static CmcOptions Options(ImageShape? shape = null, int maxSteps = 3, int seed = 7) => new()
+    internal static CmcOptions Options(ImageShape? shape = null, int maxSteps = 3, int seed = 7)
     {
-        InputColumnName = "Pixels",
-        OutputColumnName = "Embedding",
-        ImageShape = shape ?? TinyFits.Shape,
-        EncoderWidth = 4,
-        ProjectionDim = 8,
-        Epochs = 1000,
-        BatchSize = 8,
-        MaxSteps = maxSteps,
-        MemoryBankSize = 16,
-        Seed = seed,
-        Device = TrainingDevice.Cpu,
-    };
+        CmcOptions options = TinyFits.Tiny(new CmcOptions { ProjectionDim = 8, MemoryBankSize = 16 }, maxSteps, seed);
+        options.ImageShape = shape ?? TinyFits.Shape;
+        return options;
+    }
 
     private static IDataView RgbData(MLContext ml, int count = 24)
     {

@@ -21,21 +21,8 @@ public class DenseClEstimatorTests
     // Width 4 on 8x8 images: a 16-channel 2x2 last feature map, so the automatic grid is 2x2.
     private const int MapChannels = 16;
 
-    internal static DenseClOptions Options(int maxSteps = 3, int seed = 7, int batchSize = 8, string? denseOutput = null) => new()
-    {
-        InputColumnName = "Pixels",
-        OutputColumnName = "Embedding",
-        ImageShape = TinyFits.Shape,
-        EncoderWidth = 4,
-        ProjectionDim = 8,
-        Epochs = 1000,
-        BatchSize = batchSize,
-        ShuffleBatchNormGroups = 2,
-        MaxSteps = maxSteps,
-        Seed = seed,
-        Device = TrainingDevice.Cpu,
-        DenseOutputColumnName = denseOutput,
-    };
+    internal static DenseClOptions Options(int maxSteps = 3, int seed = 7, int batchSize = 8, string? denseOutput = null) =>
+        TinyFits.Tiny(new DenseClOptions { ProjectionDim = 8, ShuffleBatchNormGroups = 2, DenseOutputColumnName = denseOutput }, maxSteps, seed, batchSize);
 
     internal static DenseOutputRow[] Score(MLContext ml, ITransformer model, IDataView data) =>
         ml.Data.CreateEnumerable<DenseOutputRow>(model.Transform(data), reuseRowObject: false).ToArray();

@@ -11,19 +11,8 @@ namespace ContrastiveML.Tests;
 /// <summary>The ML.NET surface of metric learning: schema, label and option checks, tiny fits with and without labels, save/load, ONNX, progress and warnings.</summary>
 public class MetricLearningEstimatorTests
 {
-    internal static MetricLearningOptions Options(string? label = "Label", int maxSteps = 2) => new()
-    {
-        InputColumnName = "Pixels",
-        OutputColumnName = "Embedding",
-        LabelColumnName = label,
-        ImageShape = TinyFits.Shape,
-        EncoderWidth = 4,
-        Epochs = 1000,
-        BatchSize = 8,
-        MaxSteps = maxSteps,
-        Seed = 7,
-        Device = TrainingDevice.Cpu,
-    };
+    internal static MetricLearningOptions Options(string? label = "Label", int maxSteps = 2) =>
+        TinyFits.Tiny(new MetricLearningOptions { LabelColumnName = label }, maxSteps);
 
     private static (List<TrainingProgress> Progress, List<string> Warnings) Record(MLContext ml, MetricLearningOptions options)
     {

@@ -9,20 +9,8 @@ namespace ContrastiveML.Tests;
 /// <summary>The ML.NET surface of MoCo v2: schema, option checks, the queue size it picks, a tiny fit with ONNX parity and save/load.</summary>
 public class MoCoEstimatorTests
 {
-    internal static MoCoOptions Options(int maxSteps = 3, int seed = 7, int batchSize = 8) => new()
-    {
-        InputColumnName = "Pixels",
-        OutputColumnName = "Embedding",
-        ImageShape = TinyFits.Shape,
-        EncoderWidth = 4,
-        ProjectionDim = 8,
-        Epochs = 1000,
-        BatchSize = batchSize,
-        ShuffleBatchNormGroups = 2,
-        MaxSteps = maxSteps,
-        Seed = seed,
-        Device = TrainingDevice.Cpu,
-    };
+    internal static MoCoOptions Options(int maxSteps = 3, int seed = 7, int batchSize = 8) =>
+        TinyFits.Tiny(new MoCoOptions { ProjectionDim = 8, ShuffleBatchNormGroups = 2 }, maxSteps, seed, batchSize);
 
     [Fact]
     public void OutputSchemaAddsAKnownSizeFloatVectorAndKeepsTheInput()

@@ -18,19 +18,7 @@ public class SupConEstimatorTests
         public long Label { get; set; }
     }
 
-    internal static SupConOptions Options(int maxSteps = 2) => new()
-    {
-        InputColumnName = "Pixels",
-        OutputColumnName = "Embedding",
-        ImageShape = TinyFits.Shape,
-        EncoderWidth = 4,
-        ProjectionDim = 8,
-        Epochs = 1000,
-        BatchSize = 8,
-        MaxSteps = maxSteps,
-        Seed = 7,
-        Device = TrainingDevice.Cpu,
-    };
+    internal static SupConOptions Options(int maxSteps = 2) => TinyFits.Tiny(new SupConOptions { ProjectionDim = 8 }, maxSteps);
 
     [Fact]
     public void ProgressReportsTheSameClassFraction()

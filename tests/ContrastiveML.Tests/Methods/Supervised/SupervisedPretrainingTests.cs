@@ -14,18 +14,7 @@ namespace ContrastiveML.Tests;
 /// </summary>
 public class SupervisedPretrainingTests
 {
-    internal static SupervisedPretrainingOptions Options(int maxSteps = 2) => new()
-    {
-        InputColumnName = "Pixels",
-        OutputColumnName = "Embedding",
-        ImageShape = TinyFits.Shape,
-        EncoderWidth = 4,
-        Epochs = 1000,
-        BatchSize = 8,
-        MaxSteps = maxSteps,
-        Seed = 7,
-        Device = TrainingDevice.Cpu,
-    };
+    internal static SupervisedPretrainingOptions Options(int maxSteps = 2) => TinyFits.Tiny(new SupervisedPretrainingOptions(), maxSteps);
 
     [Fact]
     public void TheSimpleOverloadSetsTheColumnsAndTheOutputSchemaHasTheEmbedding()

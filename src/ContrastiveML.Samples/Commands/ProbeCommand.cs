@@ -86,6 +86,7 @@ internal static class ProbeCommand
 
     internal static int Run(ProbeSettings settings, TextWriter output, CancellationToken cancellation = default)
     {
+        MethodOptionSymbols.CheckTakenBy(MethodCommands.Probe, settings.Descriptor, settings.MethodOptions);
         CpuKernelNotice.Print(output);
         var ml = new MLContext(settings.Seed);
         IDataView train = FashionMnist.Load(ml, train: true, settings.DataDirectory, settings.TrainLimit);

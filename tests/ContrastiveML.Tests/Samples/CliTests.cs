@@ -57,6 +57,15 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void ProbeRefusesAMethodOptionTheMethodDoesNotTakeAndNamesIt()
+    {
+        // Refused before any data is read: the folder does not exist.
+        var run = CliRunner.Run("probe", "--method", "metric", "--temperature", "0.3", "--data", _folder.Output("no-such-folder"));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--temperature applies to --method simclr or supcon or moco or densecl or cmc; found --method metric", run.Error);
+    }
+
+    [Fact]
     public void PretrainStopsOnABadFileByDefaultAndNamesIt()
     {
         string model = _folder.Output("model.zip");

@@ -101,8 +101,8 @@ public class ContrastiveEncoderEstimator<TOptions> : IEstimator<ContrastiveEncod
         MLContext ml = _mlContext ?? new MLContext(seed);
         using TrainingSetup setup = PrepareTraining(input, ml, seed, Log, CheckCanceled);
         var trainer = new ContrastiveTrainer(Options, Log, CheckCanceled);
-        TrainingReport report = trainer.Train(setup.Method, setup.Reader, setup.Statistics, setup.BatchSize, setup.Device, seed, Options.Encoder.ToString(),
-                                              setup.Evaluator, setup.Normalization);
+        TrainingReport report = trainer.Train(setup.Method, setup.Reader, setup.Statistics, setup.Normalization, setup.BatchSize, setup.Device, seed,
+                                              Options.Encoder.ToString(), setup.Evaluator);
 
         CheckCanceled();
         OnnxInputNormalization normalization = setup.Normalization;

@@ -30,16 +30,15 @@ internal sealed class ContrastiveTrainer
     /// With an <paramref name="evaluator"/>, the encoder is evaluated before the first step (the random-init reference;
     /// before a checkpoint is restored, so a resumed Fit has it too), when the evaluator says one is due, and after the
     /// last step; evaluation time counts in the training time and its budget. <paramref name="inputNormalization"/> is
-    /// the Fit's normalisation (the one export bakes in); null takes the pixel scale and the data's statistics.
+    /// the Fit's normalisation, the one export bakes in (see <see cref="InputNormalization"/>).
     /// </remarks>
-    public TrainingReport Train(IContrastiveMethod method, PixelBatchReader reader, PixelStatistics statistics, int batchSize,
-                                Device device, int seed, string encoderName, Evaluation.OnlineEvaluator? evaluator = null,
-                                Onnx.OnnxInputNormalization? inputNormalization = null)
+    public TrainingReport Train(IContrastiveMethod method, PixelBatchReader reader, PixelStatistics statistics,
+                                Onnx.OnnxInputNormalization inputNormalization, int batchSize, Device device, int seed, string encoderName,
+                                Evaluation.OnlineEvaluator? evaluator = null)
     {
         ImageShape shape = _options.RequiredImageShape;
         using var generator = new Generator((ulong)seed, device);
-        using var normalization = new TrainingNormalization(
-            inputNormalization ?? InputNormalization.For(_options.PixelScale, statistics, readsUnitPixels: false), device);
+        using var normalization = new TrainingNormalization(inputNormalization, device);
         using TrainingOptimizer optimizer = TrainingOptimizer.Create(_options, method.TrainableParameters());
         using var trainingStep = new TrainingStep(method, optimizer, normalization.Apply, generator, device, shape,
                                                   normalization.Scale, _options.LearningRate);

@@ -28,7 +28,8 @@ public class CancellationTests
         var trainer = new ContrastiveTrainer(options, _ => { }, source.Token.ThrowIfCancellationRequested);
 
         var error = Assert.ThrowsAny<OperationCanceledException>(() =>
-            trainer.Train(method, new PixelBatchReader(data, "Pixels", 64, 100), statistics, 8, CPU, seed: 1, "CompactCnn"));
+            trainer.Train(method, new PixelBatchReader(data, "Pixels", 64, 100), statistics,
+                          InputNormalization.For(options.PixelScale, statistics, readsUnitPixels: false), 8, CPU, seed: 1, "CompactCnn"));
         Assert.Equal(source.Token, error.CancellationToken);
         Assert.Equal(3, method.Steps); // the step in flight finishes; the next one does not start
     }

@@ -21,7 +21,8 @@ public class NonFiniteLossTests
         var trainer = new ContrastiveTrainer(options, _ => { }, () => { });
 
         var error = Assert.Throws<InvalidOperationException>(() =>
-            trainer.Train(method, new PixelBatchReader(data, "Pixels", 64, 100), statistics, 16, CPU, seed: 1, "CompactCnn"));
+            trainer.Train(method, new PixelBatchReader(data, "Pixels", 64, 100), statistics,
+                          InputNormalization.For(options.PixelScale, statistics, readsUnitPixels: false), 16, CPU, seed: 1, "CompactCnn"));
         Assert.Contains("step 3", error.Message);
         Assert.Contains("NaN", error.Message);
         Assert.Contains("LearningRate", error.Message);

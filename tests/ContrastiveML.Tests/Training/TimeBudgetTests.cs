@@ -39,7 +39,8 @@ public class TimeBudgetTests
         };
         var trainer = new ContrastiveTrainer(options, log.Add, () => { });
 
-        TrainingReport report = trainer.Train(method, new PixelBatchReader(data, "Pixels", 64, 100), statistics, 8, CPU, seed: 1, "CompactCnn");
+        TrainingReport report = trainer.Train(method, new PixelBatchReader(data, "Pixels", 64, 100), statistics,
+                          InputNormalization.For(options.PixelScale, statistics, readsUnitPixels: false), 8, CPU, seed: 1, "CompactCnn");
 
         Assert.True(report.StoppedByTimeBudget);
         Assert.InRange(report.Steps, 4, 24);
